@@ -1,0 +1,244 @@
+"""Command-line interface. Bad input gives a one-line error and exit code 2, never a traceback.
+
+    python -m genprior_demo list
+    python -m genprior_demo reconstruct --mnist-test-index 3 --operator cs-gaussian --param m=150 \
+        --noise 0.05 --generator mnist-vae --method csgm --out out/
+    python -m genprior_demo train mnist-vae --data-root ../shared/data --minutes 12
+    python -m genprior_demo evaluate mnist-vae --data-root ../shared/data
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+def _kv(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for it in items or []:
+        if "=" not in it:
+            raise UsageError(f"{what} must look like key=value, got {it!r}")
+        k, v = it.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _finite(name: str, v: float) -> float:
+    if not math.isfinite(v):
+        raise UsageError(f"{name} must be finite, got {v}")
+    return v
+
+
+def _cmd_list(a) -> int:
+    from .generators import SPECS
+    from .generators.registry import read_manifest
+    from .physics import OPERATORS
+    from .solvers import METHODS
+
+    manifest = read_manifest()
+    if a.json:
+        print(json.dumps({
+            "operators": {n: {p.name: dict(default=p.default, lo=p.lo, hi=p.hi, choices=p.choices, help=p.help)
+                              for p in s.params} for n, s in OPERATORS.items()},
+            "generators": {n: manifest.get(n, {"status": "not trained"}) for n in SPECS},
+            "methods": {n: dataclasses.asdict(m.config()) for n, m in METHODS.items()},
+        }, indent=2, default=str))
+        return 0
+    print("Operators (--operator NAME --param key=value):")
+    for n, s in OPERATORS.items():
+        ps = ", ".join(f"{p.name}={p.default}" + (f" {{{'|'.join(map(str, p.choices))}}}" if p.choices else f" [{p.lo:g}, {p.hi:g}]")
+                       for p in s.params)
+        print(f"  {n:22s} {s.description}" + (f"  params: {ps}" if ps else ""))
+    print("\nGenerators (--generator NAME):")
+    for n, spec in SPECS.items():
+        e = manifest.get(n)
+        if e is None:
+            print(f"  {n:22s} (no checkpoint)")
+            continue
+        q = e.get("quality", {})
+        qs = f"projection NRMSE median {q['projection_nrmse_median']}, p90 {q['projection_nrmse_p90']}" if q else "quality not measured"
+        print(f"  {n:22s} {e['kind'].upper()} on {e['dataset']}, latent {e['latent_dim']} ({e['latent_prior']}), "
+              f"{e['epochs_completed']} epochs; {qs}")
+    print("\nMethods (--method NAME, --set key=value):")
+    for n, m in METHODS.items():
+        cfg = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(m.config()).items())
+        print(f"  {n:22s} {m.title}: {m.objective}  [{cfg}]")
+    return 0
+
+
+def _load_input(a, channels: int, size: int, dataset: str):
+    import torch
+
+    from .imaging import to_domain
+
+    sources = [s for s in (a.image, a.mnist_test_index, a.shapes_seed) if s is not None]
+    if len(sources) != 1:
+        raise UsageError("give exactly one of --image, --mnist-test-index, --shapes-seed")
+    if a.image is not None:
+        x, notes = to_domain(a.image, channels, size, style="digit" if dataset == "mnist" else "resize")
+        return x, notes
+    if a.mnist_test_index is not None:
+        from .data import load_mnist
+
+        if not 0 <= a.mnist_test_index < 10000:
+            raise UsageError("--mnist-test-index must be in [0, 9999]")
+        root = a.data_root or os.environ.get("GENPRIOR_DATA_ROOT")
+        x = load_mnist(root, train=False)[a.mnist_test_index:a.mnist_test_index + 1]
+        return _match(x, channels, size), [f"MNIST test digit {a.mnist_test_index} (28×28 padded to 32×32)"]
+    from .data import make_shapes
+
+    if a.shapes_seed < 0:
+        raise UsageError("--shapes-seed must be ≥ 0")
+    return _match(make_shapes(1, seed=a.shapes_seed), channels, size), [f"Shapes image, seed {a.shapes_seed}"]
+
+
+def _match(x, channels, size):
+    import torch.nn.functional as F
+
+    if x.shape[1] != channels:
+        x = x.repeat(1, channels, 1, 1) if x.shape[1] == 1 else x.mean(1, keepdim=True)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bicubic", antialias=True).clamp(0, 1)
+    return x
+
+
+def _cmd_reconstruct(a) -> int:
+    import torch
+
+    from .device import pick_device
+    from .generators import load_prior
+    from .imaging import save_png
+    from .pipeline import make_problem, method_stream, step_metrics
+    from .solvers import METHODS, solve
+
+    if a.method not in METHODS:
+        raise UsageError(f"unknown method {a.method!r}; choose from {', '.join(METHODS)}")
+    _finite("--noise", a.noise)
+    device = pick_device(a.device)
+    prior = load_prior(a.generator, device) if a.generator else None
+    if METHODS[a.method].needs_prior and prior is None:
+        raise UsageError(f"method {a.method!r} needs --generator")
+    channels, size = prior.image_shape[:2] if prior else (1, 32)
+    dataset = prior.meta.get("dataset", "mnist") if prior else "mnist"
+    x, notes = _load_input(a, channels, size, dataset)
+    overrides = _kv(a.set, "--set")
+    for k in ("iters", "restarts", "seed"):
+        if getattr(a, k) is not None:
+            overrides[k] = getattr(a, k)
+    problem = make_problem(x, a.operator, _kv(a.param, "--param"), a.noise, seed=a.seed or 0, device=device)
+    stream = method_stream(problem, a.method, prior, overrides)
+    final = solve(stream)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(problem.x[0], out / "ground_truth.png")
+    obs, caption = problem.physics.observation_image(problem.y)
+    save_png(obs[0], out / "observation.png")
+    save_png(final.x[0], out / "result.png")
+    m = step_metrics(final, problem)
+    from .config import make_config
+    from .metrics import lpips_status
+
+    record = dict(m, method=a.method, generator=a.generator, operator=a.operator,
+                  operator_params=problem.physics.params, noise=a.noise, seed=a.seed or 0,
+                  config=dataclasses.asdict(make_config(METHODS[a.method].config, overrides)),
+                  input_conversion=notes, observation=caption, lpips_unavailable_reason=lpips_status() or None,
+                  device=str(device))
+    (out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
+    psnr = "n/a" if m["psnr"] is None else f"{m['psnr']:.2f} dB"
+    print(f"{a.method} on {a.operator}: PSNR {psnr}, SSIM {m['ssim'] if m['ssim'] is None else round(m['ssim'], 4)}, "
+          f"residual {m['residual']:.4g}, {m['seconds']:.2f} s → {out}")
+    return 0
+
+
+def _cmd_train(a) -> int:
+    from .device import pick_device
+    from .generators import SPECS
+    from .train.generators import train
+
+    if a.name not in SPECS:
+        raise UsageError(f"unknown generator {a.name!r}; choose from {', '.join(SPECS)}")
+    entry = train(a.name, a.data_root, a.epochs, a.minutes, a.seed, a.threads, pick_device(a.device))
+    print(json.dumps(entry, indent=2))
+    return 0
+
+
+def _cmd_evaluate(a) -> int:
+    from .evaluate import evaluate_generator
+
+    if a.threads:
+        import torch
+        torch.set_num_threads(a.threads)
+    q = evaluate_generator(a.name, a.data_root, n=a.n, restarts=a.restarts, iters=a.iters, write=not a.dry_run)
+    print(json.dumps(q, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m genprior_demo", description="Imaging inverse problems with generative priors.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    ls = sub.add_parser("list", help="operators (with parameters), generators (with manifest data), methods")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_cmd_list)
+
+    r = sub.add_parser("reconstruct", help="degrade an image and reconstruct it; writes PNGs and metrics.json")
+    r.add_argument("--image")
+    r.add_argument("--mnist-test-index", type=int)
+    r.add_argument("--shapes-seed", type=int)
+    r.add_argument("--data-root", help="folder with MNIST/raw (default $GENPRIOR_DATA_ROOT or download)")
+    r.add_argument("--operator", required=True)
+    r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    r.add_argument("--noise", type=float, default=0.0, help="Gaussian noise σ (image range [0, 1])")
+    r.add_argument("--generator")
+    r.add_argument("--method", default="csgm")
+    r.add_argument("--iters", type=int)
+    r.add_argument("--restarts", type=int)
+    r.add_argument("--seed", type=int)
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="method setting, e.g. lr=0.05")
+    r.add_argument("--out", default="out")
+    r.add_argument("--device")
+    r.set_defaults(func=_cmd_reconstruct)
+
+    t = sub.add_parser("train", help="train a shipped generator and record it in checkpoints/manifest.json")
+    t.add_argument("name")
+    t.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: download)")
+    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument("--minutes", type=float, default=45.0, help="wall-time budget")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=None)
+    t.add_argument("--device", default=None)
+    t.set_defaults(func=_cmd_train)
+
+    e = sub.add_parser("evaluate", help="projection NRMSE of a generator on held-out images → manifest")
+    e.add_argument("name")
+    e.add_argument("--data-root", default=None)
+    e.add_argument("--n", type=int, default=500)
+    e.add_argument("--restarts", type=int, default=4)
+    e.add_argument("--iters", type=int, default=300)
+    e.add_argument("--threads", type=int, default=None)
+    e.add_argument("--dry-run", action="store_true", help="print, do not write the manifest")
+    e.set_defaults(func=_cmd_evaluate)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)  # argparse exits with code 2 on bad syntax
+    from .generators.registry import CheckpointError
+    from .imaging import ImageError
+
+    try:
+        return a.func(a)
+    except (UsageError, ImageError, CheckpointError, ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyError as e:
+        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,84 @@
+"""Architectures only (no weights, no I/O). All decoders map a latent (B, k) to images (B, C, 32, 32)
+in [0, 1]; the GAN's tanh output is rescaled so every prior shares one image domain."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class DCGANGenerator(nn.Module):
+    """DCGAN generator (Radford et al. 2016) for 32×32: z → 4×4×4w → 8×8×2w → 16×16×w → 32×32×C."""
+
+    def __init__(self, latent_dim: int = 100, channels: int = 1, width: int = 64):
+        super().__init__()
+        w = width
+        self.latent_dim = latent_dim
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(latent_dim, 4 * w, 4, 1, 0, bias=False), nn.BatchNorm2d(4 * w), nn.ReLU(True),
+            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU(True),
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(True),
+            nn.ConvTranspose2d(w, channels, 4, 2, 1), nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, k) -> (B, C, 32, 32) in [0, 1]
+        return self.net(z[:, :, None, None]).add(1.0).mul(0.5)
+
+
+class DCGANDiscriminator(nn.Module):
+    """DCGAN discriminator for 32×32 images in [0, 1]; returns logits (B,)."""
+
+    def __init__(self, channels: int = 1, width: int = 64):
+        super().__init__()
+        w = width
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, w, 4, 2, 1), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(4 * w), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(4 * w, 1, 4, 1, 0),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.mul(2.0).sub(1.0)).flatten()
+
+
+class ConvEncoder(nn.Module):
+    """32×32 → latent. With ``variational`` it returns (mu, logvar), else the code itself."""
+
+    def __init__(self, latent_dim: int, channels: int = 1, width: int = 32, variational: bool = True):
+        super().__init__()
+        w = width
+        self.variational = variational
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, w, 4, 2, 1), nn.LeakyReLU(0.2, True),        # 16
+            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.LeakyReLU(0.2, True),           # 8
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.LeakyReLU(0.2, True),       # 4
+            nn.Flatten(),
+        )
+        self.head = nn.Linear(4 * w * 16, latent_dim * (2 if variational else 1))
+
+    def forward(self, x: torch.Tensor):
+        h = self.head(self.features(x))
+        return h.chunk(2, dim=1) if self.variational else h
+
+
+class ConvDecoder(nn.Module):
+    """latent → 32×32 in [0, 1] (sigmoid), the mirror of :class:`ConvEncoder`."""
+
+    def __init__(self, latent_dim: int, channels: int = 1, width: int = 32):
+        super().__init__()
+        w = width
+        self.latent_dim = latent_dim
+        self.fc = nn.Linear(latent_dim, 4 * w * 16)
+        self.w = w
+        self.net = nn.Sequential(
+            nn.ReLU(True),
+            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1), nn.ReLU(True),        # 8
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(True),            # 16
+            nn.ConvTranspose2d(w, channels, 4, 2, 1), nn.Sigmoid(),          # 32
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.fc(z).view(-1, 4 * self.w, 4, 4))
+
+
+ARCHITECTURES = {"dcgan": DCGANGenerator, "conv-decoder": ConvDecoder}

@@ -1,0 +1,141 @@
+"""Shipped generators: name → checkpoint file, sha256 and metadata (``checkpoints/manifest.json``).
+
+Loading checks the sha256 and reads only safetensors files (plain tensors, never pickles).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from .nets import ConvDecoder, ConvEncoder, DCGANDiscriminator, DCGANGenerator
+from .prior import GenerativePrior
+
+CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
+MANIFEST = CHECKPOINT_DIR / "manifest.json"
+
+# What each shipped generator is; the manifest adds provenance and measured quality after training.
+SPECS: dict[str, dict] = {
+    "mnist-dcgan": dict(kind="gan", dataset="mnist", latent_dim=100, prior="uniform",
+                        note="DCGAN, uniform latent U[-1,1]^100 as in Radford et al. / Anirudh et al."),
+    "mnist-vae": dict(kind="vae", dataset="mnist", latent_dim=16, prior="gaussian",
+                      note="convolutional VAE, latent 16 (Bora et al. use 20)"),
+    "mnist-ae": dict(kind="ae", dataset="mnist", latent_dim=16, prior="gaussian",
+                     note="convolutional autoencoder, latent 16; Gaussian fitted to training codes"),
+    "shapes-vae": dict(kind="vae", dataset="shapes", latent_dim=12, prior="gaussian",
+                       note="convolutional VAE on circle+rectangle Shapes (Duff et al.)"),
+    "shapes-gan": dict(kind="gan", dataset="shapes", latent_dim=100, prior="gaussian",
+                       note="DCGAN on Shapes, Gaussian latent"),
+}
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, altered (sha256 mismatch) or not a plain tensor file."""
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_manifest(path: Path = MANIFEST) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def update_manifest(name: str, fields: dict, path: Path = MANIFEST, replace: bool = True) -> None:
+    """Set (``replace``) or merge one manifest entry under a file lock (trainings run in parallel)."""
+    import fcntl
+
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = read_manifest(path)
+        manifest[name] = dict(fields) if replace else {**manifest.get(name, {}), **fields}
+        path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def available(path: Path = MANIFEST) -> list[str]:
+    """Names of generators that have a checkpoint in the manifest."""
+    return [n for n in SPECS if n in read_manifest(path)]
+
+
+def build(kind: str, latent_dim: int, prior: str, name: str = "random", channels: int = 1,
+          gan_width: int = 64, ae_width: int = 32) -> GenerativePrior:
+    """Fresh (randomly initialised) networks of a kind — for training and for fast tests."""
+    if kind == "gan":
+        return GenerativePrior(name, DCGANGenerator(latent_dim, channels, gan_width), latent_dim, prior,
+                               channels, discriminator=DCGANDiscriminator(channels, gan_width))
+    if kind in ("vae", "ae"):
+        enc = ConvEncoder(latent_dim, channels, ae_width, variational=(kind == "vae"))
+        return GenerativePrior(name, ConvDecoder(latent_dim, channels, ae_width), latent_dim, prior,
+                               channels, encoder=enc)
+    raise ValueError(f"unknown generator kind {kind!r}")
+
+
+def state_dict_of(p: GenerativePrior) -> dict[str, torch.Tensor]:
+    sd = {f"decoder.{k}": v for k, v in p.decoder.state_dict().items()}
+    for attr in ("encoder", "discriminator"):
+        m = getattr(p, attr)
+        if m is not None:
+            sd.update({f"{attr}.{k}": v for k, v in m.state_dict().items()})
+    sd["latent_mean"] = p.latent_mean
+    sd["latent_std"] = p.latent_std
+    return {k: v.detach().cpu().contiguous() for k, v in sd.items()}
+
+
+def load_state(path: Path, sha256: str | None) -> dict[str, torch.Tensor]:
+    """Read a safetensors file after checking its sha256; refuse anything else."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}")
+    if path.suffix != ".safetensors":
+        raise CheckpointError(f"refusing {path.name}: only .safetensors checkpoints are loaded")
+    if sha256 is not None:
+        got = sha256_of(path)
+        if got != sha256:
+            raise CheckpointError(f"sha256 mismatch for {path.name}: expected {sha256[:12]}…, got {got[:12]}…")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path.name} is not a valid safetensors tensor file: {e}") from None
+
+
+def prior_from_state(name: str, spec: dict, sd: dict[str, torch.Tensor]) -> GenerativePrior:
+    p = build(spec["kind"], spec["latent_dim"], spec["prior"], name)
+    for attr in ("decoder", "encoder", "discriminator"):
+        m = getattr(p, attr)
+        if m is not None:
+            m.load_state_dict({k.split(".", 1)[1]: v for k, v in sd.items() if k.startswith(attr + ".")})
+    p.latent_mean, p.latent_std = sd["latent_mean"], sd["latent_std"]
+    return p
+
+
+@lru_cache(maxsize=8)
+def _load_cpu(name: str, manifest_path: str) -> GenerativePrior:
+    manifest = read_manifest(Path(manifest_path))
+    if name not in SPECS:
+        raise KeyError(f"unknown generator {name!r}; choose from {', '.join(SPECS)}")
+    if name not in manifest:
+        raise CheckpointError(f"generator {name!r} has no trained checkpoint in {manifest_path}")
+    entry = manifest[name]
+    sd = load_state(Path(manifest_path).parent / entry["file"], entry["sha256"])
+    p = prior_from_state(name, SPECS[name], sd)
+    p.meta = entry
+    return p
+
+
+def load_prior(name: str, device: torch.device | str = "cpu", manifest: Path = MANIFEST) -> GenerativePrior:
+    """Load a shipped generator (checked, cached per process) on ``device``."""
+    p = _load_cpu(name, str(manifest))
+    if torch.device(device) != p.device:
+        import copy
+        p = copy.deepcopy(p).to(device)
+    return p

@@ -1,0 +1,176 @@
+"""Forward operators as objects: y = A(x) + noise, with A_adjoint, A_dagger and an adjointness check.
+
+Images are tensors (B, C, H, W). Measurements have an operator-specific shape with the batch first.
+Linear operators only: the adjoint defaults to autograd's vector–Jacobian product (exact for a linear
+map) and the pseudo-inverse to CGLS, which from x0 = 0 converges to the minimum-norm least-squares
+solution A†y. Subclasses override both with closed forms where they exist.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+
+def cg(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch.Tensor | None = None,
+       iters: int = 100, tol: float = 1e-6) -> torch.Tensor:
+    """Conjugate gradients for a symmetric positive semi-definite ``apply``, batched over dim 0.
+
+    Stops at relative residual ``tol`` (never below what the dtype can resolve) or on breakdown.
+    """
+    tol = max(tol, 1e-6 if b.dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-12)
+    x = torch.zeros_like(b) if x0 is None else x0.clone()
+    r = b - apply(x) if x0 is not None else b.clone()
+    p = r.clone()
+    dims = tuple(range(1, b.ndim))
+    rs = (r * r).sum(dims, keepdim=True)
+    b2 = (b * b).sum(dims, keepdim=True).clamp_min(1e-30)
+    for _ in range(iters):
+        if bool((rs <= tol**2 * b2).all()):
+            break
+        Ap = apply(p)
+        pAp = (p * Ap).sum(dims, keepdim=True)
+        if not bool((pAp > 0).any()):
+            break  # converged to machine precision or breakdown on the null space
+        alpha = torch.where(pAp > 0, rs / pAp.clamp_min(1e-30), torch.zeros_like(pAp))
+        x = x + alpha * p
+        r = r - alpha * Ap
+        rs_new = (r * r).sum(dims, keepdim=True)
+        p = r + (rs_new / rs.clamp_min(1e-30)) * p
+        rs = rs_new
+    return x
+
+
+class LinearOperator:
+    """Base class. Subclasses implement :meth:`A` and, where they can, faster closed forms.
+
+    Attributes
+    ----------
+    name : registry name.  in_shape : (C, H, W) of x.  noise_sigma : noise that is part of the
+    operator itself (e.g. Convolve-Noise's σ_C); :meth:`measure` adds it to the user's σ.
+    """
+
+    name = "linear"
+    full_row_rank = False  # A A^T invertible, so A A_dagger y = y for every y
+
+    def __init__(self, in_shape: tuple[int, int, int], device: torch.device | str = "cpu"):
+        self.in_shape = tuple(int(s) for s in in_shape)
+        self.device = torch.device(device)
+        self.noise_sigma = 0.0
+        self.params: dict[str, Any] = {}
+
+    # --- the operator -------------------------------------------------------------------------
+    def A(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must implement A")
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.A(x)
+
+    def A_adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        """Aᵀy via autograd (exact for a linear A)."""
+        x = torch.zeros((y.shape[0], *self.in_shape), device=y.device, dtype=y.dtype, requires_grad=True)
+        with torch.enable_grad():
+            (g,) = torch.autograd.grad(self.A(x), x, y)
+        return g
+
+    def A_dagger(self, y: torch.Tensor, iters: int = 200, tol: float = 1e-6) -> torch.Tensor:
+        """Minimum-norm least-squares solution by CG on AᵀA x = Aᵀy from x0 = 0."""
+        return cg(lambda v: self.A_adjoint(self.A(v)), self.A_adjoint(y), iters=iters, tol=tol)
+
+    def AtA(self, x: torch.Tensor) -> torch.Tensor:
+        return self.A_adjoint(self.A(x))
+
+    # --- measurement ----------------------------------------------------------------------------
+    def total_sigma(self, sigma: float = 0.0) -> float:
+        return math.sqrt(float(sigma) ** 2 + self.noise_sigma**2)
+
+    def measure(self, x: torch.Tensor, sigma: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """y = A x + n, n ~ N(0, σ² + σ_op²) drawn from ``generator`` (explicit seed)."""
+        y = self.A(x)
+        s = self.total_sigma(sigma)
+        if s > 0:
+            if generator is None:
+                raise ValueError("noisy measurement needs an explicit torch.Generator")
+            noise = torch.randn(y.shape, generator=generator, device=generator.device, dtype=y.dtype)
+            y = y + s * noise.to(y.device)
+        return y
+
+    def observation_image(self, y: torch.Tensor) -> tuple[torch.Tensor, str]:
+        """A displayable picture of y (first item of the batch) in [0, 1] and a caption."""
+        if y.ndim == 4 and tuple(y.shape[1:]) == self.in_shape:
+            return y[:1].clamp(0, 1), "observation y"
+        return self.A_dagger(y[:1]).clamp(0, 1), "measurements only — shown: A†y"
+
+    def to(self, device) -> "LinearOperator":
+        self.device = torch.device(device)
+        for k, v in list(vars(self).items()):
+            if isinstance(v, torch.Tensor):
+                setattr(self, k, v.to(device))
+        return self
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.name}({ps})"
+
+
+def adjointness_error(op: LinearOperator, generator: torch.Generator, batch: int = 2) -> float:
+    """|⟨Ax, y⟩ − ⟨x, Aᵀy⟩| / (‖Ax‖‖y‖) for random x, y: ≈ 1e-7 in float32 for a true adjoint."""
+    x = torch.randn((batch, *op.in_shape), generator=generator).to(op.device)
+    Ax = op.A(x)
+    y = torch.randn(Ax.shape, generator=generator).to(op.device)
+    lhs = (Ax * y).sum()
+    rhs = (x * op.A_adjoint(y)).sum()
+    return float((lhs - rhs).abs() / (Ax.norm() * y.norm()).clamp_min(1e-30))
+
+
+@dataclass(frozen=True)
+class Param:
+    """One operator parameter: default and the range the UI and the CLI accept."""
+
+    name: str
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    help: str = ""
+    choices: tuple | None = None
+
+    @property
+    def is_int(self) -> bool:
+        return isinstance(self.default, int) and not isinstance(self.default, bool) and self.choices is None
+
+    def parse(self, value: Any) -> Any:
+        """Validate and convert (from str or number); raise ValueError with a clear message."""
+        if self.choices is not None:
+            for c in self.choices:
+                if str(value) == str(c):
+                    return c
+            raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{self.name} must be finite, got {value!r}")
+        if self.is_int:
+            if v != int(v):
+                raise ValueError(f"{self.name} must be a whole number, got {value!r}")
+            v = int(v)
+        if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
+            raise ValueError(f"{self.name} must be in [{self.lo}, {self.hi}], got {value!r}")
+        return v
+
+
+@dataclass(frozen=True)
+class OperatorSpec:
+    name: str
+    factory: Callable[..., LinearOperator]
+    params: tuple[Param, ...] = ()
+    description: str = ""
+    reference: str = ""
+    random: bool = False  # drawn from the seed (masks, CS matrices)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}

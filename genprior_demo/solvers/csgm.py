@@ -1,0 +1,53 @@
+"""CSGM — compressed sensing with generative models (Bora, Jalal, Price & Dimakis, ICML 2017)."""
+from __future__ import annotations
+
+import torch
+
+from ..config import CSGMConfig
+from ..device import seeded
+from .base import Clock, StepStream, register
+from .latent import descend, restart_step
+
+OBJECTIVE = "min_z ‖A G(z) − y‖² + λ‖z‖²"
+
+
+def latent_objective(y_rep, physics, prior, z, lam):
+    """The CSGM objective per row: data term ‖A G(z) − y‖² and prior term λ‖z‖²."""
+    def objective():
+        x = prior(z)
+        data = (physics.A(x) - y_rep).pow(2).flatten(1).sum(1)
+        reg = lam * prior.penalty(z)
+        return data + reg, {"data": data, "prior": reg}, x
+    return objective
+
+
+def run_latent(y, physics, prior, z, cfg, clock: Clock, lam: float) -> StepStream:
+    """Adam on z from ``z`` (B·R, k) with projection onto the prior's support; streams Steps."""
+    R = z.shape[0] // y.shape[0]
+    y_rep = y.repeat_interleave(R, 0)
+    z.requires_grad_(True)
+    objective = latent_objective(y_rep, physics, prior, z, lam)
+    for it, x, terms in descend([z], [cfg.lr], objective, cfg.iters, after_step=lambda: prior.project(z)):
+        if it % cfg.every == 0 and it < cfg.iters:
+            clock.pause()
+            yield restart_step(it, x, terms, y, physics, clock, R, z)
+            clock.resume()
+    with torch.no_grad():
+        _, terms, x = objective()
+    clock.pause()
+    return restart_step(cfg.iters, x, terms, y, physics, clock, R, z, done=True)
+
+
+@register("csgm", CSGMConfig, needs_prior=True, title="CSGM", objective=OBJECTIVE,
+          reference="Bora, Jalal, Price & Dimakis, Compressed Sensing using Generative Models, ICML 2017")
+def csgm(y: torch.Tensor, physics, prior, cfg: CSGMConfig = CSGMConfig()) -> StepStream:
+    """Stream CSGM: R random restarts (one batch) of Adam on z, best restart by data loss.
+
+    Examples
+    --------
+    >>> final = solve(csgm(y, op, prior, CSGMConfig(iters=200)))
+    """
+    clock = Clock()
+    with torch.no_grad():
+        z = prior.sample_latent(y.shape[0] * cfg.restarts, seeded(cfg.seed))  # (B·R, k)
+    return (yield from run_latent(y, physics, prior, z, cfg, clock, cfg.lam))
