@@ -132,9 +132,10 @@ def to_domain(src, channels: int = 1, size: int = 32, style: str = "resize") -> 
         if border.mean() > 0.5:
             gray = 1 - gray
             notes.append("inverted (dark strokes on a light background → white digit on black, like MNIST)")
-        out = _mnist_style(gray, size)
-        notes.append(f"{w}×{h} → {size}×{size} with MNIST's preprocessing (ink box 20×20, centred by mass)")
-        out = out[None] if channels == 1 else np.repeat(out[None], 3, axis=0)
+        if gray.shape != (size, size):  # an image of the right size is taken as it is
+            gray = _mnist_style(gray, size)
+            notes.append(f"{w}×{h} → {size}×{size} with MNIST's preprocessing (ink box 20×20, centred by mass)")
+        out = gray[None] if channels == 1 else np.repeat(gray[None], 3, axis=0)
     else:
         if w != h:
             s = min(w, h)

@@ -1,0 +1,1 @@
+"""Gradio-facing handlers. Only this package and app.py import gradio."""

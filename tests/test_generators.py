@@ -1,0 +1,92 @@
+"""Checkpoints: safetensors only, sha256 checked, shipped generators load and are in the manifest."""
+import json
+import pickle
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from genprior_demo.device import seeded
+from genprior_demo.generators import SPECS, CheckpointError, available, load_prior
+from genprior_demo.generators import registry
+
+from .conftest import tiny_prior
+
+
+def _write(tmp_path, prior, name="tiny-gan"):
+    f = tmp_path / f"{name}.safetensors"
+    save_file(registry.state_dict_of(prior), str(f))
+    return f
+
+
+def test_roundtrip_through_safetensors(tmp_path):
+    p = tiny_prior("vae", 6, "gaussian")
+    f = _write(tmp_path, p)
+    sd = registry.load_state(f, registry.sha256_of(f))
+    spec = dict(kind="vae", latent_dim=6, prior="gaussian")
+    q = registry.build("vae", 6, "gaussian", ae_width=8)
+    q.decoder.load_state_dict({k[8:]: v for k, v in sd.items() if k.startswith("decoder.")})
+    z = p.sample_latent(3, seeded(0))
+    assert torch.equal(p(z), q(z))
+    assert set(sd) >= {"latent_mean", "latent_std"} and spec["kind"] == "vae"
+
+
+def test_sha256_mismatch_is_refused(tmp_path):
+    f = _write(tmp_path, tiny_prior())
+    good = registry.sha256_of(f)
+    data = bytearray(f.read_bytes())
+    data[-1] ^= 1
+    f.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256"):
+        registry.load_state(f, good)
+
+
+def test_pickles_and_garbage_are_refused(tmp_path):
+    pk = tmp_path / "evil.pt"
+    pk.write_bytes(pickle.dumps({"w": torch.zeros(2)}))
+    with pytest.raises(CheckpointError, match="only .safetensors"):
+        registry.load_state(pk, None)
+    fake = tmp_path / "fake.safetensors"
+    fake.write_bytes(pickle.dumps({"w": 1}))
+    with pytest.raises(CheckpointError, match="not a valid safetensors"):
+        registry.load_state(fake, None)
+    with pytest.raises(CheckpointError, match="not found"):
+        registry.load_state(tmp_path / "missing.safetensors", None)
+
+
+def test_unknown_generator():
+    with pytest.raises(KeyError):
+        load_prior("mnist-diffusion")
+
+
+SHIPPED = available()
+
+
+def test_all_five_generators_are_shipped():
+    assert set(SHIPPED) == set(SPECS), f"missing checkpoints: {set(SPECS) - set(SHIPPED)}"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_generator_loads_with_provenance(name):
+    entry = registry.read_manifest()[name]
+    for key in ("dataset", "resolution", "channels", "latent_dim", "latent_prior", "architecture",
+                "training_command", "seed", "sha256", "quality"):
+        assert key in entry, f"{name}: manifest lacks {key}"
+    assert (registry.CHECKPOINT_DIR / entry["samples"]).exists()
+    p = load_prior(name)
+    x = p(p.sample_latent(4, seeded(0)))
+    assert x.shape == (4, 1, 32, 32) and x.min() >= 0 and x.max() <= 1
+    assert not any(t.requires_grad for t in p.decoder.parameters())
+    if SPECS[name]["kind"] == "gan":
+        assert p.discriminator is not None and p.discriminator(x).shape == (4,)
+    else:
+        assert p.encode(x).shape == (4, p.latent_dim)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_quality_bar(name):
+    """Issue 2: median projection NRMSE ≤ 0.25 (AE/VAE) and ≤ 0.35 (GAN) on 500 held-out images."""
+    q = registry.read_manifest()[name]["quality"]
+    assert q["n_test_images"] >= 500
+    bar = 0.35 if SPECS[name]["kind"] == "gan" else 0.25
+    assert q["projection_nrmse_median"] <= bar
