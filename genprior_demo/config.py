@@ -19,7 +19,8 @@ def params_of(cls) -> tuple[Param, ...]:
     out = []
     for f in dataclasses.fields(cls):
         m = f.metadata
-        out.append(Param(f.name, f.default, m.get("lo"), m.get("hi"), m.get("step"), m.get("help", "")))
+        choices = m.get("choices", (False, True) if isinstance(f.default, bool) else None)
+        out.append(Param(f.name, f.default, m.get("lo"), m.get("hi"), m.get("step"), m.get("help", ""), choices))
     return tuple(out)
 
 
@@ -43,3 +44,137 @@ class CSGMConfig:
     lam: float = knob(1e-3, 0.0, 10.0, "weight λ of ‖z‖² (prior term)", log=True)  # Bora et al. 0.001 (celebA)
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
     seed: int = knob(0, 0, 2**31 - 1, "random seed of the restarts")
+
+
+@dataclass(frozen=True)
+class CSGMBPConfig(CSGMConfig):
+    """CSGM followed by back-projection x̂ + Aᵀ(AAᵀ + ηI)⁻¹(y − A x̂) (Abu Hussein, Tirer & Giryes 2020)."""
+
+    bp_eta: float = knob(0.0, 0.0, 10.0, "η of the regularised back-projection (0 = exact A†)", log=True)  # paper: η>0 only for noisy deblurring
+
+
+@dataclass(frozen=True)
+class HardConfig(CSGMConfig):
+    """Duff et al.'s hard constraint x = G(z): CSGM started from the encoder's code (AE/VAE)."""
+
+    restarts: int = knob(4, 1, 64, "restarts (the first starts at the encoder's code)")
+    lam: float = knob(0.01, 0.0, 10.0, "weight of ‖z‖²", log=True)  # Duff et al. tune λ per task; 0.01 here
+
+
+@dataclass(frozen=True)
+class IAGANConfig:
+    """IAGAN (Abu Hussein, Tirer & Giryes 2020): CSGM, then Adam on z and a copy of G's weights θ."""
+
+    csgm_iters: int = knob(300, 1, 5000, "CSGM steps before fine-tuning")
+    restarts: int = knob(8, 1, 64, "CSGM restarts (one batch)")
+    csgm_lr: float = knob(0.1, 1e-4, 1.0, "CSGM learning rate on z", log=True)  # Bora et al.
+    lam: float = knob(1e-3, 0.0, 10.0, "CSGM weight of ‖z‖²", log=True)
+    iters: int = knob(200, 1, 5000, "fine-tuning steps (halved when y is noisy, as in the paper)")
+    lr_z: float = knob(1e-4, 1e-6, 1e-1, "fine-tuning learning rate on z", log=True)  # paper: 1e-4 (BEGAN)
+    lr_theta: float = knob(1e-5, 0.0, 1e-2, "fine-tuning learning rate on G's weights", log=True)  # paper 1e-4 (BEGAN); ANCHORS: BatchNorm DCGAN +1.8 dB at 1e-5, diverges at 1e-3
+    every: int = knob(10, 1, 1000, "yield a step every k iterations")
+    seed: int = knob(0, 0, 2**31 - 1, "random seed of the restarts")
+
+
+@dataclass(frozen=True)
+class IAGANBPConfig(IAGANConfig):
+    bp_eta: float = knob(0.0, 0.0, 10.0, "η of the regularised back-projection (0 = exact A†)", log=True)
+
+
+@dataclass(frozen=True)
+class PGDGANConfig:
+    """PGD-GAN (Shah & Hegde 2018): gradient step on ‖Ax − y‖², then project onto range(G) by an inner
+    latent optimisation warm-started from the previous z."""
+
+    iters: int = knob(30, 1, 1000, "outer projected-gradient iterations")
+    step: float = knob(1.0, 0.01, 2.0, "gradient step η in units of 1/‖A‖²")  # η = 1/L, L = ‖A‖²
+    inner_iters: int = knob(30, 1, 1000, "Adam steps per projection")
+    inner_lr: float = knob(0.05, 1e-4, 1.0, "Adam learning rate of the projection", log=True)
+    restarts: int = knob(4, 1, 64, "restarts of the first projection")
+    every: int = knob(1, 1, 100, "yield a step every k outer iterations")
+    seed: int = knob(0, 0, 2**31 - 1, "random seed")
+
+
+@dataclass(frozen=True)
+class RelaxedConfig:
+    """Duff, Campbell & Ehrhardt 2021: min_{z,u} ‖A(G(z)+u) − y‖² + λ(R(u) + μ‖z‖²) by alternating
+    (proximal) gradient steps: Adam on z, a proximal gradient step on u."""
+
+    iters: int = knob(300, 1, 5000, "alternating iterations")
+    restarts: int = knob(4, 1, 64, "restarts (the first starts at the encoder's code, if any)")
+    lr: float = knob(0.05, 1e-4, 1.0, "Adam learning rate on z", log=True)
+    lam: float = knob(0.1, 0.0, 100.0, "λ: weight of the offset penalty R(u)", log=True)  # Duff et al. tune λ per task
+    mu: float = knob(0.01, 0.0, 100.0, "μ: weight of ‖z‖² relative to R(u)", log=True)
+    every: int = knob(10, 1, 1000, "yield a step every k iterations")
+    seed: int = knob(0, 0, 2**31 - 1, "random seed")
+
+
+@dataclass(frozen=True)
+class SparseConfig(RelaxedConfig):
+    lam: float = knob(0.02, 0.0, 100.0, "λ: weight of ‖u‖₁", log=True)
+
+
+@dataclass(frozen=True)
+class TVSparseConfig(RelaxedConfig):
+    lam: float = knob(0.05, 0.0, 100.0, "λ: weight of TV(u)", log=True)
+
+
+@dataclass(frozen=True)
+class TVConfig:
+    """min_x ½‖Ax − y‖² + λ TV(x), 0 ≤ x ≤ 1, by Chambolle–Pock primal–dual iterations."""
+
+    iters: int = knob(300, 1, 10000, "primal–dual iterations")
+    lam: float = knob(0.02, 0.0, 10.0, "λ: weight of isotropic TV", log=True)
+    every: int = knob(10, 1, 1000, "yield a step every k iterations")
+    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic); kept for a uniform interface")
+
+
+@dataclass(frozen=True)
+class TikhonovConfig:
+    """(AᵀA + αI)⁻¹ Aᵀ y by conjugate gradients."""
+
+    iters: int = knob(100, 1, 2000, "CG iterations")
+    alpha: float = knob(0.01, 1e-6, 10.0, "α: weight of ‖x‖²", log=True)
+    every: int = knob(5, 1, 1000, "yield a step every k iterations")
+    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+
+
+@dataclass(frozen=True)
+class WienerConfig:
+    """Wiener deconvolution X = K̄Y/(|K|² + b·|R|²) with b from σ (or scikit-image's unsupervised Wiener);
+    Tikhonov for operators that are not convolutions."""
+
+    balance: float = knob(0.0, 0.0, 10.0, "b; 0 = from the noise: σ²·n/‖y‖² (noise-to-signal ratio)", log=True)
+    reg: str = field(default="identity", metadata=dict(choices=("identity", "laplacian"), help="R: regulariser"))
+    unsupervised: bool = field(default=False, metadata=dict(help="use skimage's unsupervised Wiener–Hunt"))
+    seed: int = knob(0, 0, 2**31 - 1, "random seed (unsupervised sampler)")
+
+
+@dataclass(frozen=True)
+class NaiveConfig:
+    """A†y — zero-filled inverse FFT, bicubic upsampling for SR, filtered back-projection for tomography."""
+
+    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+
+
+@dataclass(frozen=True)
+class BiharmonicConfig:
+    """Biharmonic inpainting of the missing pixels (scikit-image) — masks only."""
+
+    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+
+
+@dataclass(frozen=True)
+class DIPConfig:
+    """Deep Image Prior (Ulyanov, Vedaldi & Lempitsky 2018): fit an untrained conv net f_θ(z₀) to y."""
+
+    iters: int = knob(600, 1, 10000, "Adam steps on the network weights")
+    lr: float = knob(0.01, 1e-5, 0.1, "Adam learning rate", log=True)  # Ulyanov et al. 0.01
+    width: int = knob(32, 4, 128, "channels of the network")
+    depth: int = knob(3, 1, 5, "down/up-sampling levels")
+    jitter: float = knob(0.03, 0.0, 1.0, "input-noise jitter σ per step")  # paper: 1/30 for inpainting
+    ema: float = knob(0.99, 0.0, 0.999, "exponential averaging of outputs (0 = off)")  # paper 0.99
+    early_stop: bool = field(default=True, metadata=dict(help="stop when ‖Ax − y‖ reaches τ√m σ (Morozov's discrepancy principle)"))
+    tau: float = knob(1.1, 1.0, 3.0, "τ of the discrepancy principle")  # Morozov: τ > 1; the sigmoid output cannot fit noise below 0 or above 1
+    every: int = knob(10, 1, 1000, "yield a step every k iterations")
+    seed: int = knob(0, 0, 2**31 - 1, "random seed of weights and input noise")

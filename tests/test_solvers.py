@@ -13,12 +13,17 @@ from genprior_demo.solvers import METHODS, solve
 
 from .conftest import tiny_prior
 
-FAST = dict(iters=30, every=5, restarts=2)
+FAST = dict(iters=30, csgm_iters=20, inner_iters=5, every=5, restarts=2)
+
+
+def fields(method):
+    return {f.name for f in dataclasses.fields(METHODS[method].config)}
 
 
 def fast_overrides(method):
-    names = {f.name for f in dataclasses.fields(METHODS[method].config)}
-    return {k: v for k, v in FAST.items() if k in names}
+    if method == "dip":  # a narrow network needs ~100 steps to pass its averaged start
+        return dict(iters=100, every=20, width=8, depth=2)
+    return {k: v for k, v in FAST.items() if k in fields(method)}
 
 
 def in_range_problem(prior, operator="cs-gaussian", seed=5, **params):
@@ -27,9 +32,16 @@ def in_range_problem(prior, operator="cs-gaussian", seed=5, **params):
     return make_problem(x, operator, params, noise=0.0, seed=seed)
 
 
+def problem_for(method, prior, m=200):
+    """Biharmonic inpainting needs a mask; every other method gets compressed sensing."""
+    if method == "biharmonic":
+        return in_range_problem(prior, "remove-pixel", p=0.5)
+    return in_range_problem(prior, m=m)
+
+
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_streams_steps_and_lowers_residual(method, gan):
-    prob = in_range_problem(gan, m=200)
+    prob = problem_for(method, gan)
     stream = method_stream(prob, method, gan if METHODS[method].needs_prior else None, fast_overrides(method))
     steps = []
     try:
@@ -37,8 +49,9 @@ def test_streams_steps_and_lowers_residual(method, gan):
             steps.append(next(stream))
     except StopIteration as stop:
         final = stop.value
-    assert len(steps) >= 2, "a method must stream intermediate steps"
-    assert final.done and final.iteration == fast_overrides(method).get("iters", final.iteration)
+    if "iters" in fields(method) or method == "wiener":  # wiener on CS falls back to (iterative) Tikhonov
+        assert len(steps) >= 2, "an iterative method must stream intermediate steps"
+    assert final.done and final.iteration >= max([s.iteration for s in steps], default=0)
     assert all(s.x.shape == prob.x.shape for s in steps + [final])
     assert [s.iteration for s in steps] == sorted(s.iteration for s in steps)
     first_residual = float((prob.physics.A(torch.zeros_like(prob.x)) - prob.y).norm())
@@ -48,14 +61,14 @@ def test_streams_steps_and_lowers_residual(method, gan):
 
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_deterministic_for_a_seed(method, gan):
-    prob = in_range_problem(gan, m=100)
+    prob = problem_for(method, gan, m=100)
     prior = gan if METHODS[method].needs_prior else None
     a = solve(method_stream(prob, method, prior, fast_overrides(method)))
     b = solve(method_stream(prob, method, prior, fast_overrides(method)))
     assert torch.equal(a.x, b.x)
 
 
-@pytest.mark.parametrize("method", sorted(METHODS))
+@pytest.mark.parametrize("method", sorted(m for m in METHODS if "iters" in fields(m)))
 def test_iteration_cap_is_enforced(method):
     hi = next(p.hi for p in params_of(METHODS[method].config) if p.name == "iters")
     with pytest.raises(ValueError, match="iters"):
@@ -112,3 +125,108 @@ def test_method_stream_rejects_bad_requests(gan, digit):
     other.size = 16
     with pytest.raises(ValueError, match="generator makes"):
         method_stream(prob, "csgm", other)
+
+
+@pytest.mark.parametrize("method", [m for m in sorted(METHODS) if "iters" in fields(m)])
+def test_final_iteration_honours_the_cap(method, gan):
+    prob = problem_for(method, gan)
+    cfg = dict(fast_overrides(method), early_stop=False) if method == "dip" else fast_overrides(method)
+    final = solve(method_stream(prob, method, gan if METHODS[method].needs_prior else None, cfg))
+    cap = cfg["iters"] + cfg.get("csgm_iters", 0)
+    assert final.iteration <= cap
+
+
+@pytest.mark.parametrize("operator,params", [("sr", {"factor": 2}), ("cs-gaussian", {"m": 120}),
+                                             ("remove-pixel", {"p": 0.7}), ("cs-fourier", {"ratio": 0.3})])
+@pytest.mark.parametrize("method", ["csgm-bp", "iagan-bp"])
+def test_back_projection_fits_the_measurements_exactly(method, operator, params, gan, digit):
+    prob = make_problem(digit, operator, params)  # σ = 0; the digit is *not* in the tiny GAN's range
+    final = solve(method_stream(prob, method, gan, fast_overrides(method)))
+    y = prob.y
+    assert float((prob.physics.A(final.x) - y).norm() / y.norm()) < 1e-4
+    assert float((prob.physics.A(final.extra["before_bp"]) - y).norm() / y.norm()) > 1e-2
+
+
+def test_iagan_leaves_the_generator_untouched(gan, digit):
+    before = {k: v.clone() for k, v in gan.decoder.state_dict().items()}
+    prob = make_problem(digit, "sr", {"factor": 2})
+    final = solve(method_stream(prob, "iagan", gan, dict(csgm_iters=20, iters=40, lr_theta=1e-3, restarts=2)))
+    after = gan.decoder.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert not any(p.requires_grad for p in gan.decoder.parameters())
+    # and fine-tuning did something: it fits y at least as well as its CSGM start
+    csgm_fit = float((prob.physics.A(final.extra["csgm"]) - prob.y).norm())
+    assert final.residual <= csgm_fit + 1e-6
+
+
+def test_iagan_halves_iterations_when_noisy(gan, digit):
+    prob = make_problem(digit, "sr", {"factor": 2}, noise=0.05, seed=1)
+    final = solve(method_stream(prob, "iagan", gan, dict(csgm_iters=10, iters=40, every=5, restarts=1)))
+    assert final.iteration == 10 + 20
+
+
+def test_tv_matches_scikit_image_chambolle():
+    import numpy as np
+    from skimage.data import camera
+    from skimage.restoration import denoise_tv_chambolle
+    from skimage.transform import resize
+
+    from genprior_demo.solvers.tvops import tv_prox
+
+    x = resize(camera(), (32, 32), anti_aliasing=True)
+    y = np.clip(x + 0.1 * np.random.default_rng(0).standard_normal(x.shape), 0, 1)
+    yt = torch.tensor(y).float()[None, None]
+    ours = solve(method_stream(Problem(None, yt, make_operator("denoise", (1, 32, 32)), 0.1, 0), "tv", None,
+                               dict(iters=3000, lam=0.1, every=1000))).x[0, 0].numpy()
+    ref = denoise_tv_chambolle(y, weight=0.1, max_num_iter=5000, eps=1e-8)
+    assert np.abs(ours - ref).max() < 0.01
+    assert np.abs(tv_prox(yt, 0.1, iters=2000)[0, 0].numpy() - ours).max() < 2e-3
+
+
+def test_wiener_matches_scikit_image(digit):
+    import numpy as np
+    from skimage.restoration import wiener as sk_wiener
+
+    from genprior_demo.physics.blur import gaussian_kernel
+
+    prob = make_problem(digit, "gaussian-blur", {"size": 5, "sigma": 1.5}, noise=0.01, seed=2)
+    ours = solve(method_stream(prob, "wiener", None, {"balance": 0.05, "reg": "laplacian"})).x[0, 0].numpy()
+    ref = sk_wiener(prob.y[0, 0].double().numpy(), gaussian_kernel(5, 1.5).double().numpy(), 0.05, clip=False)
+    assert np.abs(ours - ref).max() < 1e-5
+
+
+def test_wiener_falls_back_to_labelled_tikhonov(digit):
+    prob = make_problem(digit, "cs-gaussian", {"m": 300})
+    final = solve(method_stream(prob, "wiener", None))
+    assert "Tikhonov" in final.extra["label"]
+
+
+def test_biharmonic_needs_a_mask(digit):
+    prob = make_problem(digit, "gaussian-blur")
+    with pytest.raises(ValueError, match="mask"):
+        solve(method_stream(prob, "biharmonic", None))
+
+
+def test_naive_inverses(digit):
+    for op, params, label in [("tomography", {"angles": 60}, "filtered back-projection"),
+                              ("sr", {"factor": 2}, "bicubic"), ("cs-fourier", {"ratio": 0.5}, "pseudo-inverse")]:
+        final = solve(method_stream(make_problem(digit, op, params), "naive", None))
+        assert label in final.extra["label"]
+        assert psnr(final.x[0], digit[0]) > 15
+
+
+def test_relaxed_leaves_the_range(gan, digit):
+    """An image outside range(G): the offset u lets relaxed/sparse fit y better than CSGM."""
+    prob = make_problem(digit, "remove-pixel", {"p": 0.3}, seed=3)
+    hard = solve(method_stream(prob, "csgm", gan, dict(iters=100, restarts=2)))
+    for m in ("relaxed", "sparse", "tv-sparse"):
+        r = solve(method_stream(prob, m, gan, dict(iters=100, restarts=2, lam=0.01)))
+        assert r.residual < hard.residual
+        assert r.extra["offset"].abs().sum() > 0
+
+
+def test_dip_early_stops_at_the_noise_level(digit):
+    prob = make_problem(digit, "remove-pixel", {"p": 0.5}, noise=0.1, seed=4)
+    final = solve(method_stream(prob, "dip", None, dict(iters=1000, width=16, depth=2, every=50, tau=1.2)))
+    assert final.extra["early_stopped"] and final.iteration < 1000
+    assert final.residual <= 1.2 * float(prob.physics.mask.sum()) ** 0.5 * 0.1 + 1e-6

@@ -14,11 +14,12 @@ from typing import Any, Callable
 import torch
 
 
-def cg(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch.Tensor | None = None,
-       iters: int = 100, tol: float = 1e-6) -> torch.Tensor:
+def cg_iter(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch.Tensor | None = None,
+            iters: int = 100, tol: float = 1e-6):
     """Conjugate gradients for a symmetric positive semi-definite ``apply``, batched over dim 0.
 
-    Stops at relative residual ``tol`` (never below what the dtype can resolve) or on breakdown.
+    A generator: yields the iterate after each iteration (so solvers can stream it) and returns the
+    last. Stops at relative residual ``tol`` (never below what the dtype can resolve) or on breakdown.
     """
     tol = max(tol, 1e-6 if b.dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-12)
     x = torch.zeros_like(b) if x0 is None else x0.clone()
@@ -40,7 +41,19 @@ def cg(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch
         rs_new = (r * r).sum(dims, keepdim=True)
         p = r + (rs_new / rs.clamp_min(1e-30)) * p
         rs = rs_new
+        yield x
     return x
+
+
+def cg(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch.Tensor | None = None,
+       iters: int = 100, tol: float = 1e-6) -> torch.Tensor:
+    """Run :func:`cg_iter` to the end and return the solution."""
+    it = cg_iter(apply, b, x0, iters, tol)
+    while True:
+        try:
+            next(it)
+        except StopIteration as stop:
+            return stop.value
 
 
 class LinearOperator:
@@ -58,7 +71,8 @@ class LinearOperator:
     def __init__(self, in_shape: tuple[int, int, int], device: torch.device | str = "cpu"):
         self.in_shape = tuple(int(s) for s in in_shape)
         self.device = torch.device(device)
-        self.noise_sigma = 0.0
+        self.noise_sigma = 0.0  # noise that belongs to the operator itself
+        self.sigma = 0.0        # total noise σ of the last measurement (read by noise-aware methods)
         self.params: dict[str, Any] = {}
 
     # --- the operator -------------------------------------------------------------------------
@@ -89,13 +103,32 @@ class LinearOperator:
     def measure(self, x: torch.Tensor, sigma: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
         """y = A x + n, n ~ N(0, σ² + σ_op²) drawn from ``generator`` (explicit seed)."""
         y = self.A(x)
-        s = self.total_sigma(sigma)
+        s = self.sigma = self.total_sigma(sigma)
         if s > 0:
             if generator is None:
                 raise ValueError("noisy measurement needs an explicit torch.Generator")
             noise = torch.randn(y.shape, generator=generator, device=generator.device, dtype=y.dtype)
             y = y + s * noise.to(y.device)
         return y
+
+    def norm(self, iters: int = 30, seed: int = 0) -> float:
+        """‖A‖₂ (largest singular value) by power iteration on AᵀA, cached."""
+        if getattr(self, "_norm", None) is None:
+            v = torch.randn((1, *self.in_shape), generator=torch.Generator().manual_seed(seed)).to(self.device)
+            s = 0.0
+            for _ in range(iters):
+                v = v / v.norm().clamp_min(1e-30)
+                w = self.AtA(v)
+                s = float(w.norm())
+                v = w
+            self._norm = s ** 0.5
+        return self._norm
+
+    def regularised_dagger(self, r: torch.Tensor, eta: float = 0.0, iters: int = 100) -> torch.Tensor:
+        """Aᵀ(AAᵀ + ηI)⁻¹ r = (AᵀA + ηI)⁻¹ Aᵀ r; the pseudo-inverse A† for η = 0."""
+        if eta <= 0:
+            return self.A_dagger(r)
+        return cg(lambda v: self.AtA(v) + eta * v, self.A_adjoint(r), iters=iters)
 
     def observation_image(self, y: torch.Tensor) -> tuple[torch.Tensor, str]:
         """A displayable picture of y (first item of the batch) in [0, 1] and a caption."""
@@ -145,7 +178,7 @@ class Param:
         """Validate and convert (from str or number); raise ValueError with a clear message."""
         if self.choices is not None:
             for c in self.choices:
-                if str(value) == str(c):
+                if str(value).lower() == str(c).lower():
                     return c
             raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
         try:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from ..config import CSGMConfig
+from ..config import CSGMBPConfig, CSGMConfig, HardConfig
 from ..device import seeded
+from .backprojection import with_backprojection
 from .base import Clock, StepStream, register
 from .latent import descend, restart_step
 
@@ -50,4 +51,33 @@ def csgm(y: torch.Tensor, physics, prior, cfg: CSGMConfig = CSGMConfig()) -> Ste
     clock = Clock()
     with torch.no_grad():
         z = prior.sample_latent(y.shape[0] * cfg.restarts, seeded(cfg.seed))  # (B·R, k)
+    return (yield from run_latent(y, physics, prior, z, cfg, clock, cfg.lam))
+
+
+@register("csgm-bp", CSGMBPConfig, needs_prior=True, title="CSGM + back-projection",
+          objective=OBJECTIVE + ", then x̂ + Aᵀ(AAᵀ + ηI)⁻¹(y − A x̂)",
+          reference="Abu Hussein, Tirer & Giryes, Image-Adaptive GAN based Reconstruction, AAAI 2020")
+def csgm_bp(y, physics, prior, cfg: CSGMBPConfig = CSGMBPConfig()) -> StepStream:
+    """CSGM whose every estimate is back-projected onto {x : A x = y}."""
+    return (yield from with_backprojection(csgm(y, physics, prior, cfg), y, physics, cfg.bp_eta))
+
+
+def initial_latents(y, physics, prior, n_restarts: int, seed: int) -> torch.Tensor:
+    """(B·R, k) starting codes: restart 0 is the encoder's code of A†y (AE/VAE), the others random."""
+    B = y.shape[0]
+    with torch.no_grad():
+        z = prior.sample_latent(B * n_restarts, seeded(seed)).view(B, n_restarts, -1)
+        if prior.encoder is not None:
+            x0 = physics.A_dagger(y).clamp(0, 1)
+            z[:, 0] = prior.encode(x0)
+            prior.project(z)
+    return z.reshape(B * n_restarts, -1)
+
+
+@register("hard", HardConfig, needs_prior=True, title="Hard constraint x = G(z)", objective=OBJECTIVE,
+          reference="Duff, Campbell & Ehrhardt, Regularising Inverse Problems with Generative Machine Learning Models, 2021")
+def hard(y, physics, prior, cfg: HardConfig = HardConfig()) -> StepStream:
+    """CSGM started from the encoder's code of A†y where the generator has an encoder (Duff et al.)."""
+    clock = Clock()
+    z = initial_latents(y, physics, prior, cfg.restarts, cfg.seed)
     return (yield from run_latent(y, physics, prior, z, cfg, clock, cfg.lam))

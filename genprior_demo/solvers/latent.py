@@ -40,10 +40,12 @@ def best_of_restarts(x: torch.Tensor, score: torch.Tensor, B: int, R: int) -> tu
 
 
 def restart_step(it: int, x: torch.Tensor, terms: dict, y: torch.Tensor, physics, clock: Clock,
-                 R: int, z: torch.Tensor | None = None, done: bool = False) -> Step:
-    """A Step for B·R rows: the best restart per image by data loss, all restarts in ``extra``."""
+                 R: int, z: torch.Tensor | None = None, done: bool = False,
+                 score: torch.Tensor | None = None) -> Step:
+    """A Step for B·R rows: the best restart per image by ``score`` (default: the data loss), all
+    restarts in ``extra``."""
     B = y.shape[0]
-    xb, idx = best_of_restarts(x, terms["data"], B, R)
+    xb, idx = best_of_restarts(x, terms["data"] if score is None else score, B, R)
     row = int(idx[0])
     losses = {k: float(v.view(B, R)[0, row]) for k, v in terms.items()}
     losses["total"] = sum(losses.values())

@@ -1,0 +1,100 @@
+"""Deep Image Prior (Ulyanov, Vedaldi & Lempitsky, CVPR 2018), sized for a 2-core CPU.
+
+min_θ ‖A f_θ(z₀) − y‖² over the weights of an untrained encoder–decoder f_θ with a fixed noise input
+z₀ (plus a small jitter each step), Adam, the exponential average of the outputs as the estimate, and
+early stopping by the discrepancy principle ‖A x − y‖ ≤ τ√m σ when the noise level σ is known.
+The masked loss for inpainting is simply A = mask.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import DIPConfig
+from ..device import seeded
+from .base import Clock, Step, StepStream, register, residual_norm
+
+
+def _block(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, padding_mode="reflect"), nn.BatchNorm2d(cout),
+                         nn.LeakyReLU(0.2, True))
+
+
+class DIPNet(nn.Module):
+    """A small U-Net: ``depth`` stride-2 levels of ``width`` channels, 4-channel skips, bilinear up."""
+
+    def __init__(self, cin: int, cout: int, width: int = 32, depth: int = 3, skip: int = 4):
+        super().__init__()
+        self.down = nn.ModuleList([nn.Sequential(_block(cin if i == 0 else width, width, 2), _block(width, width))
+                                   for i in range(depth)])
+        self.skips = nn.ModuleList([_block(cin if i == 0 else width, skip) for i in range(depth)])
+        self.up = nn.ModuleList([nn.Sequential(_block(width + skip, width), _block(width, width, 1))
+                                 for _ in range(depth)])
+        self.out = nn.Conv2d(width, cout, 1)
+
+    def forward(self, z):
+        skips, h = [], z
+        for d, s in zip(self.down, self.skips):
+            skips.append(s(h))
+            h = d(h)
+        for u, s in zip(self.up, reversed(skips)):
+            h = F.interpolate(h, size=s.shape[-2:], mode="bilinear", align_corners=False)
+            h = u(torch.cat([h, s], 1))
+        return torch.sigmoid(self.out(h))
+
+
+def _measurements(physics, like: torch.Tensor) -> int:
+    """How many entries of y carry a measurement (masks and Fourier store zeros elsewhere)."""
+    probe = physics.A(torch.rand((1, *physics.in_shape), generator=torch.Generator().manual_seed(0)).to(like.device) + 0.5)
+    return int((probe != 0).sum())
+
+
+@register("dip", DIPConfig, needs_prior=False, title="Deep Image Prior",
+          objective="min_θ ‖A f_θ(z₀) − y‖² (untrained network; EMA of outputs; early stop at ‖Ax−y‖ ≤ τ√m σ)",
+          reference="Ulyanov, Vedaldi & Lempitsky, Deep Image Prior, CVPR 2018")
+def dip(y: torch.Tensor, physics, prior=None, cfg: DIPConfig = DIPConfig()) -> StepStream:
+    """Images of a batch are fitted one after the other (each has its own network)."""
+    clock = Clock()
+    C, H, W = physics.in_shape
+    depth = max(1, min(cfg.depth, int(math.log2(min(H, W))) - 2))
+    g = seeded(cfg.seed)
+    m = _measurements(physics, y)
+    target = cfg.tau**2 * m * physics.sigma**2 if (cfg.early_stop and physics.sigma > 0) else -1.0
+    B = y.shape[0]
+    out = torch.zeros((B, C, H, W), device=y.device)
+    last_it = 0
+    for b in range(B):
+        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=g)))  # weight init from the seed
+        net = DIPNet(32, C, cfg.width, depth).to(y.device)
+        z0 = (torch.rand((1, 32, H, W), generator=g) * 0.1).to(y.device)  # paper: U(0, 0.1)
+        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+        ema = None
+        yb = y[b:b + 1]
+        for it in range(1, cfg.iters + 1):
+            zin = z0 + cfg.jitter * torch.randn(z0.shape, generator=g).to(y.device) if cfg.jitter > 0 else z0
+            opt.zero_grad(set_to_none=True)
+            x = net(zin)
+            loss = (physics.A(x) - yb).pow(2).sum()
+            loss.backward()
+            opt.step()
+            xd = x.detach()
+            ema = xd if ema is None or cfg.ema <= 0 else cfg.ema * ema + (1 - cfg.ema) * xd
+            stop = float(loss.detach()) <= target
+            last_it = it
+            if stop or it == cfg.iters:
+                break
+            if it % cfg.every == 0:
+                out[b:b + 1] = ema
+                clock.pause()
+                yield Step(it, out.clone(), {"‖Af(z)−y‖²": float(loss.detach())}, float(residual_norm(physics, out, y).mean()),
+                           clock.total, extra={"phase": f"image {b + 1}/{B}"})
+                clock.resume()
+        out[b:b + 1] = ema
+    clock.pause()
+    with torch.no_grad():
+        r = residual_norm(physics, out, y)
+    return Step(last_it, out, {"‖Af(z)−y‖²": float(r[0]) ** 2}, float(r.mean()), clock.total, True,
+                {"early_stopped": last_it < cfg.iters})
