@@ -1,65 +1,237 @@
-"""genprior_demo — Gradio app (wiring and layout only; handlers live in genprior_demo/ui)."""
+"""genprior_demo — the Gradio app: layout and event wiring only (handlers in genprior_demo/ui)."""
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+import threading
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from genprior_demo.config import params_of
 from genprior_demo.physics import OPERATORS
-from genprior_demo.solvers import METHODS
+from genprior_demo.ui import explorer as E
 from genprior_demo.ui import reconstruct as R
 
+try:  # on a ZeroGPU Space the heavy handlers get a GPU; elsewhere this is a no-op
+    import spaces
 
-def _run(image, operator, noise, generator, method, iters, restarts, seed):
-    try:
-        for fr in R.reconstruct(image, operator, {}, noise, generator, method,
-                                {"iters": iters, "restarts": restarts, "seed": seed}, seed):
-            yield fr["gt"], fr["obs"], fr["result"], fr["curve"], fr["status"], R.metrics_markdown(fr["metrics"])
-    except R.UserError as e:
-        raise gr.Error(str(e)) from None
+    gpu = spaces.GPU
+except ImportError:
+    def gpu(fn):
+        return fn
+
+CSS = """
+.gp-img img { image-rendering: pixelated; }
+#gp-status { min-height: 2.2em; }
+"""
+IMG = dict(height=210, format="png", elem_classes="gp-img", buttons=["download"])
+
+
+def _err(fn):
+    """Run a handler; a UserError becomes a clear message in the page (the app keeps serving)."""
+    if inspect.isgeneratorfunction(fn):
+        def stream(*a):
+            try:
+                yield from fn(*a)
+            except R.UserError as e:
+                raise gr.Error(str(e)) from None
+        return functools.wraps(fn)(stream)
+
+    def call(*a):
+        try:
+            return fn(*a)
+        except R.UserError as e:
+            raise gr.Error(str(e)) from None
+    return functools.wraps(fn)(call)
 
 
 def build_demo() -> gr.Blocks:
-    cfg = {p.name: p for p in params_of(METHODS["csgm"].config)}
     gens = R.generator_choices()
+    knobs = R.method_knobs()
+    ops = R.operator_choices()
     with gr.Blocks(title="Generative priors for inverse problems") as demo:
-        gr.Markdown("# Generative priors for imaging inverse problems\nPick a digit, degrade it, and watch CSGM search the generator's latent space.")
-        with gr.Row():
-            with gr.Column(scale=1):
-                image = gr.Image(type="numpy", label="input image", height=256, image_mode="RGB")
-                gr.Examples(R.example_images(), inputs=image)
-                operator = gr.Dropdown(list(OPERATORS), value="cs-gaussian", label="degradation")
-                noise = gr.Slider(0, 0.5, 0.05, step=0.01, label="noise σ")
-                generator = gr.Dropdown(gens, value=gens[0] if gens else None, label="generator")
-                method = gr.Dropdown(list(METHODS), value="csgm", label="method")
-                iters = gr.Slider(cfg["iters"].lo, 2000, cfg["iters"].default, step=10, label="iterations")
-                restarts = gr.Slider(cfg["restarts"].lo, cfg["restarts"].hi, cfg["restarts"].default, step=1, label="restarts")
-                seed = gr.Number(0, precision=0, label="seed")
-                with gr.Row():
-                    run = gr.Button("Run", variant="primary")
-                    stop = gr.Button("Stop")
-            with gr.Column(scale=2):
-                with gr.Row():
-                    gt = gr.Image(label="ground truth", height=256)
-                    obs = gr.Image(label="observation", height=256)
-                    res = gr.Image(label="reconstruction", height=256)
-                with gr.Row():
-                    plot = gr.Image(label="loss (log scale)", height=260)
-                    with gr.Column():
-                        status = gr.Markdown()
-                        table = gr.Markdown()
-        ev = run.click(_run, [image, operator, noise, generator, method, iters, restarts, seed],
-                       [gt, obs, res, plot, status, table], concurrency_id="heavy", concurrency_limit=1,
-                       api_name="reconstruct")
+        gr.Markdown("## Generative priors for imaging inverse problems — degrade an image, watch a GAN/VAE prior restore it, live")
+        source = gr.State("image")
+        z_state = gr.State(None)
+        anchors = gr.State([None, None, None])
+        sample_z = gr.State([])
+        with gr.Tab("Reconstruct"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=1, min_width=300):
+                    with gr.Tabs():
+                        with gr.Tab("Example / upload") as t_img:
+                            image = gr.Image(type="numpy", label="input image", height=180, sources=["upload", "clipboard"])
+                            gr.Examples(R.example_images(), inputs=image, examples_per_page=16, label="examples")
+                        with gr.Tab("Draw") as t_draw:
+                            sketch = gr.Sketchpad(type="numpy", image_mode="RGBA", label="draw a digit", height=260,
+                                                  canvas_size=(280, 280), brush=gr.Brush(default_size=22, colors=["#000000"]))
+                    t_img.select(lambda: "image", None, source)
+                    t_draw.select(lambda: "draw", None, source)
+                    operator = gr.Dropdown(ops, value="cs-gaussian", label="degradation")
+                    op_controls, op_groups = [], {}
+                    for name in ops:
+                        with gr.Group(visible=name == "cs-gaussian") as grp:
+                            for p in OPERATORS[name].params if name in OPERATORS else ():
+                                if p.choices:
+                                    c = gr.Radio(list(p.choices), value=p.default, label=f"{p.name}: {p.help}")
+                                else:
+                                    lo, hi = R.ui_range(p)
+                                    c = gr.Slider(lo, hi, p.default, step=p.step or 1, label=f"{p.name}: {p.help}")
+                                op_controls.append((name, p.name, c))
+                            if name == R.PAINTED:
+                                mask_editor = gr.ImageEditor(type="numpy", image_mode="RGBA", canvas_size=(256, 256),
+                                                             label="paint the missing pixels", height=260,
+                                                             brush=gr.Brush(default_size=24, colors=["#ff0000"]))
+                        op_groups[name] = grp
+                    noise = gr.Slider(0, 0.5, 0.05, step=0.01, label="noise σ")
+                    generator = gr.Dropdown(gens, value=gens[0] if gens else None, label="generator")
+                    gen_info = gr.Markdown(R.generator_info(gens[0]) if gens else "no trained generator found")
+                    method = gr.Dropdown(R.GENERATIVE, value="csgm", label="method")
+                    knob_c = {}
+                    with gr.Accordion("method settings", open=False):
+                        state = R.knob_state("csgm")
+                        for k, p in knobs.items():
+                            vis, val = state[k]
+                            hi = min(p.hi, R.UI_CAPS.get(k, p.hi))
+                            if p.log:
+                                knob_c[k] = gr.Number(val, minimum=p.lo, maximum=hi, label=f"{k}: {p.help}", visible=vis)
+                            else:
+                                knob_c[k] = gr.Slider(p.lo, hi, val, step=p.step or (1 if isinstance(p.default, int) else 0.01),
+                                                      label=f"{k}: {p.help}", visible=vis)
+                    baselines = gr.CheckboxGroup(list(R.BASELINES), value=["tv", "wiener"], label="baselines (same run)")
+                    seed = gr.Number(0, precision=0, minimum=0, label="seed")
+                    with gr.Row():
+                        run = gr.Button("Run", variant="primary")
+                        stop = gr.Button("Stop", variant="stop")
+                with gr.Column(scale=3):
+                    status = gr.Markdown(elem_id="gp-status")
+                    with gr.Row():
+                        gt = gr.Image(label="ground truth", **IMG)
+                        obs = gr.Image(label="observation y", **IMG)
+                        result = gr.Image(label="generative method", elem_id="gp-result", **IMG)
+                    obs_caption = gr.Markdown()
+                    with gr.Row():
+                        dip = gr.Image(label="DIP", **IMG)
+                        tv = gr.Image(label="TV", **IMG)
+                        wiener = gr.Image(label="Wiener / Tikhonov", **IMG)
+                    table = gr.Dataframe(headers=R.TABLE_HEADERS, label="metrics", interactive=False, elem_id="gp-table")
+                    with gr.Row():
+                        curve = gr.Image(label="loss (log scale)", height=260, format="png")
+                        compare = gr.ImageSlider(label="ground truth ↔ result", height=260, type="numpy")
+                    with gr.Row():
+                        restarts = gr.Gallery(label="restarts (plausible solutions; ★ chosen)", columns=8, height=140)
+                        spread = gr.Image(label="std across restarts", height=140, format="png")
+                    conversion = gr.Markdown()
+                    send = gr.Button("Send z to the latent explorer", size="sm")
+                    with gr.Accordion("what is happening here?", open=False):
+                        about = gr.Markdown(R.explain("cs-gaussian", "csgm"))
+
+        with gr.Tab("Latent explorer"):
+            with gr.Row():
+                with gr.Column(scale=1, min_width=280):
+                    ex_gen = gr.Dropdown(gens, value=gens[0] if gens else None, label="generator")
+                    ex_seed = gr.Number(0, precision=0, minimum=0, label="seed")
+                    radius = gr.Slider(0, 4, 1, step=0.1, label="radius (× the prior's scale; >1 is far from the prior)")
+                    sample_btn = gr.Button("Sample", variant="primary")
+                    slot = gr.Radio([1, 2, 3], value=1, label="anchor slot")
+                    pick_btn = gr.Button("Use the selected sample as this anchor")
+                    enc_img = gr.Image(type="numpy", label="or encode an image as this anchor", height=160)
+                    enc_btn = gr.Button("Encode (project onto the range of G)")
+                    enc_msg = gr.Markdown()
+                with gr.Column(scale=2):
+                    gallery = gr.Gallery(label="samples (click one)", columns=6, height=240)
+                    anchor_view = gr.Gallery(label="anchors 1, 2, 3", columns=3, height=150)
+                    with gr.Row():
+                        n_grid = gr.Slider(3, 12, 7, step=1, label="grid size")
+                        grid_btn = gr.Button("Render the interpolation grid")
+                    with gr.Row():
+                        grid_img = gr.Image(label="G(z1 + a(z2 − z1) + b(z3 − z1))", height=360, format="png", elem_classes="gp-img")
+                        with gr.Column():
+                            walk_t = gr.Slider(0, 1, 0.5, step=0.02, label="walk from anchor 1 to anchor 2")
+                            walk_mode = gr.Radio(["linear", "spherical"], value="linear", label="interpolation")
+                            walk_img = gr.Image(label="G(z(t))", height=256, format="png", elem_classes="gp-img")
+                            enc_pair = gr.Gallery(label="encoded image and its projection", columns=2, height=140)
+
+        # --- Reconstruct wiring ---
+        def on_operator(op, m):
+            return [gr.update(visible=(n == op)) for n in op_groups] + [R.explain(op, m)]
+
+        operator.change(on_operator, [operator, method], [*op_groups.values(), about])
+
+        def on_method(m, op):
+            st = R.knob_state(m)
+            return [gr.update(visible=st[k][0], value=st[k][1]) for k in knob_c] + [R.explain(op, m)]
+
+        method.change(on_method, [method, operator], [*knob_c.values(), about])
+        generator.change(R.generator_info, generator, gen_info)
+
+        op_inputs = [c for _, _, c in op_controls]
+        knob_inputs = list(knob_c.values())
+
+        @gpu
+        def run_fn(src, img, sk, op, *rest):
+            n_op, n_k = len(op_inputs), len(knob_inputs)
+            op_vals, k_vals = rest[:n_op], rest[n_op:n_op + n_k]
+            mask_v, nz, gen, meth, base, sd = rest[n_op + n_k:]
+            params = {pn: v for (on, pn, _), v in zip(op_controls, op_vals) if on == op}
+            kv = dict(zip(knob_c, k_vals))
+            for fr in R.reconstruct(sk if src == "draw" else img, op, params, nz, gen, meth, kv, base, sd, mask_v):
+                yield R.frame_outputs(fr)
+
+        outs = [gt, obs, obs_caption, result, dip, tv, wiener, curve, status, table, restarts, spread, compare,
+                conversion, z_state]
+        ev = run.click(_err(run_fn), [source, image, sketch, operator, *op_inputs, *knob_inputs, mask_editor, noise,
+                                      generator, method, baselines, seed], outs,
+                       concurrency_id="heavy", concurrency_limit=1, api_name="reconstruct", show_progress="hidden")
         stop.click(None, None, None, cancels=[ev])
+
+        def send_z(z, gen, anc):
+            if z is None:
+                raise gr.Error("Run a reconstruction first: its z is sent to anchor 1.")
+            anc = [z, *(anc or [None, None, None])[1:3]]
+            return anc, gen, "z of the reconstruction is anchor 1 — open the Latent explorer tab"
+
+        send.click(send_z, [z_state, generator, anchors], [anchors, ex_gen, conversion])
+
+        # --- Latent explorer wiring ---
+        sample_btn.click(_err(E.samples), [ex_gen, ex_seed, radius], [gallery, sample_z], concurrency_id="light")
+        selected = gr.State(0)
+        def on_select(evt: gr.SelectData):
+            return evt.index
+
+        gallery.select(on_select, None, selected)
+
+        def pick(zs, idx, sl, anc, gen):
+            if not zs:
+                raise gr.Error("Sample first, then click a sample.")
+            anc = list(anc or [None, None, None])
+            anc[int(sl) - 1] = zs[int(idx) % len(zs)]
+            return anc
+
+        pick_btn.click(pick, [sample_z, selected, slot, anchors, ex_gen], anchors)
+
+        def encode_fn(img, gen, sl, anc):
+            orig, proj, z, msg = E.encode(img, gen)
+            anc = list(anc or [None, None, None])
+            anc[int(sl) - 1] = z
+            return [(orig, "input"), (proj, "G(z*)")], msg, anc
+
+        enc_btn.click(_err(gpu(encode_fn)), [enc_img, ex_gen, slot, anchors], [enc_pair, enc_msg, anchors],
+                      concurrency_id="heavy")
+        anchors.change(_err(E.anchor_images), [ex_gen, anchors], anchor_view, concurrency_id="light")
+        grid_btn.click(_err(E.grid), [ex_gen, anchors, n_grid], grid_img, concurrency_id="light")
+        walk_t.change(_err(E.walk), [ex_gen, anchors, walk_t, walk_mode], walk_img, concurrency_id="light",
+                      concurrency_limit=2, show_progress="hidden", trigger_mode="always_last")
+        walk_mode.change(_err(E.walk), [ex_gen, anchors, walk_t, walk_mode], walk_img, concurrency_id="light")
+        ex_gen.input(lambda: [None, None, None], None, anchors)  # user change only (send_z sets it too)
     demo.queue(max_size=16, default_concurrency_limit=1)
     return demo
 
 
 demo = build_demo()
+threading.Thread(target=R.warm_up, daemon=True).start()  # the first Run then answers within ~0.1 s
 
 if __name__ == "__main__":
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"))
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), max_file_size="20mb", css=CSS)

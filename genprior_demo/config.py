@@ -20,7 +20,8 @@ def params_of(cls) -> tuple[Param, ...]:
     for f in dataclasses.fields(cls):
         m = f.metadata
         choices = m.get("choices", (False, True) if isinstance(f.default, bool) else None)
-        out.append(Param(f.name, f.default, m.get("lo"), m.get("hi"), m.get("step"), m.get("help", ""), choices))
+        out.append(Param(f.name, f.default, m.get("lo"), m.get("hi"), m.get("step"), m.get("help", ""), choices,
+                         m.get("log", False)))
     return tuple(out)
 
 

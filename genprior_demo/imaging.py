@@ -62,8 +62,11 @@ def load_image(src) -> Image.Image:
 def _from_array(a: np.ndarray) -> Image.Image:
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
         raise ImageError(f"array of shape {a.shape} is not an image (H×W, H×W×3 or H×W×4)")
-    if a.shape[0] * a.shape[1] > MAX_PIXELS or min(a.shape[:2]) < MIN_SIDE:
-        raise ImageError(f"image is {a.shape[1]}×{a.shape[0]}: outside the allowed size")
+    h, w = a.shape[:2]
+    if h * w > MAX_PIXELS:
+        raise ImageError(f"image is {w}×{h} = {w * h / 1e6:.0f} MP; the limit is {MAX_PIXELS / 1e6:.0f} MP")
+    if min(h, w) < MIN_SIDE:
+        raise ImageError(f"image is {w}×{h}; each side must be at least {MIN_SIDE} pixels")
     if a.dtype != np.uint8:
         a = a.astype(np.float64)
         if not np.isfinite(a).all():

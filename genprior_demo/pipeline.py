@@ -28,14 +28,16 @@ class Problem:
     notes: list[str] = field(default_factory=list)
 
 
-def make_problem(x: torch.Tensor, operator: str, params: dict[str, Any] | None = None, noise: float = 0.0,
+def make_problem(x: torch.Tensor, operator: str | LinearOperator, params: dict[str, Any] | None = None, noise: float = 0.0,
                  seed: int = 0, device: torch.device | str = "cpu") -> Problem:
-    """Degrade ``x`` (1, C, H, W) with a registered operator and Gaussian noise σ = ``noise``."""
+    """Degrade ``x`` (1, C, H, W) with a registered operator (by name) or a ready operator object
+    (e.g. a painted :class:`~genprior_demo.physics.Mask`) and Gaussian noise σ = ``noise``."""
     noise = float(noise)
     if not (0.0 <= noise <= MAX_NOISE):  # also rejects NaN
         raise ValueError(f"noise σ must be a finite number in [0, {MAX_NOISE}], got {noise!r}")
     x = x.to(device)
-    op = make_operator(operator, tuple(x.shape[1:]), device=device, seed=seed, **(params or {}))
+    op = operator if isinstance(operator, LinearOperator) else make_operator(
+        operator, tuple(x.shape[1:]), device=device, seed=seed, **(params or {}))
     y = op.measure(x, noise, seeded(seed + 1))
     return Problem(x, y, op, op.total_sigma(noise), seed)
 

@@ -169,6 +169,7 @@ class Param:
     step: float | None = None
     help: str = ""
     choices: tuple | None = None
+    log: bool = False  # spans decades: the UI shows a number box, not a slider
 
     @property
     def is_int(self) -> bool:

@@ -1,0 +1,112 @@
+"""Handlers of the Latent explorer tab: samples (with a "far from the prior" radius), encoding an image
+(projection onto the range of G), the 2-D interpolation grid of Duff et al. (Fig. 6) and a walk."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..config import CSGMConfig
+from ..device import seeded
+from ..generators import load_prior
+from ..physics import make_operator
+from ..solvers import solve
+from ..solvers.csgm import hard
+from ..config import HardConfig
+from .reconstruct import DEVICE, UserError, _check_number, load_input
+from .render import show
+
+N_SAMPLES = 12
+
+
+def _prior(name: str):
+    try:
+        return load_prior(name, DEVICE)
+    except Exception as e:
+        raise UserError(f"generator {name!r} cannot be loaded: {e}") from None
+
+
+def _z(prior, z) -> torch.Tensor:
+    t = torch.as_tensor(np.asarray(z, dtype=np.float32), device=prior.device).reshape(-1)
+    if t.numel() != prior.latent_dim or not torch.isfinite(t).all():
+        raise UserError(f"that latent code does not fit {prior.name} (latent size {prior.latent_dim}); pick anchors again")
+    return t
+
+
+def samples(generator: str, seed, radius) -> tuple[list, list[list[float]]]:
+    """N_SAMPLES images G(z) with z drawn at ``radius`` × the prior's scale, and their codes."""
+    p = _prior(generator)
+    seed = int(_check_number("seed", seed, 0, 2**31 - 1))
+    radius = _check_number("radius", radius, 0.0, 10.0)
+    with torch.no_grad():
+        z = p.sample_latent(N_SAMPLES, seeded(seed), radius=radius)
+        x = p(z)
+    return [(show(xi, 128), f"sample {i}") for i, xi in enumerate(x)], z.cpu().tolist()
+
+
+def encode(image, generator: str) -> tuple[np.ndarray, np.ndarray, list[float], str]:
+    """Project an image onto the range of G: z* = argmin ‖G(z) − x‖² (encoder start for AE/VAE)."""
+    p = _prior(generator)
+    x, notes = load_input(image, p)
+    op = make_operator("denoise", p.image_shape, device=DEVICE)
+    r = solve(hard(x.to(DEVICE), op, p, HardConfig(iters=200, restarts=4, lam=1e-3, every=200)))
+    err = float((r.x - x.to(DEVICE)).norm() / x.norm().clamp_min(1e-8))
+    return show(x[0]), show(r.x[0]), r.extra["z"][0].cpu().tolist(), f"representation error ‖G(z*) − x‖/‖x‖ = {err:.3f}"
+
+
+def interpolate(z1: torch.Tensor, z2: torch.Tensor, t: float, mode: str) -> torch.Tensor:
+    """Linear or spherical (slerp) interpolation between two codes."""
+    if mode == "spherical":
+        a, b = z1 / z1.norm().clamp_min(1e-8), z2 / z2.norm().clamp_min(1e-8)
+        omega = torch.arccos((a * b).sum().clamp(-1 + 1e-7, 1 - 1e-7))
+        so = torch.sin(omega)
+        if float(so) < 1e-6:
+            return (1 - t) * z1 + t * z2
+        return (torch.sin((1 - t) * omega) * z1 + torch.sin(t * omega) * z2) / so
+    return (1 - t) * z1 + t * z2
+
+
+def grid(generator: str, anchors: list, n) -> np.ndarray:
+    """G(z1 + a(z2 − z1) + b(z3 − z1)) for a, b on an n×n grid in [0, 1] (Duff et al. Fig. 6)."""
+    p = _prior(generator)
+    n = int(_check_number("grid size", n, 2, 12))
+    if not anchors or len(anchors) < 3 or any(a is None for a in anchors[:3]):
+        raise UserError("Set three anchors first (from samples or by encoding an image).")
+    z1, z2, z3 = (_z(p, a) for a in anchors[:3])
+    ab = torch.linspace(0, 1, n, device=p.device)
+    A, B = torch.meshgrid(ab, ab, indexing="ij")
+    zs = z1 + A.reshape(-1, 1) * (z2 - z1) + B.reshape(-1, 1) * (z3 - z1)
+    with torch.no_grad():
+        imgs = p(zs).cpu()  # (n·n, C, H, W)
+    C, H, W = imgs.shape[1:]
+    tiled = imgs.view(n, n, C, H, W).permute(2, 0, 3, 1, 4).reshape(C, n * H, n * W)
+    return show(tiled, 512)
+
+
+def walk(generator: str, anchors: list, t, mode: str) -> np.ndarray:
+    p = _prior(generator)
+    t = _check_number("t", t, 0.0, 1.0)
+    if not anchors or len(anchors) < 2 or anchors[0] is None or anchors[1] is None:
+        raise UserError("Set anchors 1 and 2 first.")
+    z = interpolate(_z(p, anchors[0]), _z(p, anchors[1]), t, mode)
+    if p.prior == "uniform":
+        z = z.clamp(-1, 1)
+    with torch.no_grad():
+        return show(p(z[None])[0])
+
+
+def anchor_images(generator: str, anchors: list) -> list:
+    """The three anchors as images (empty slots skipped)."""
+    p = _prior(generator)
+    out = []
+    for i, a in enumerate(anchors or []):
+        if a is None:
+            continue
+        try:
+            z = _z(p, a)
+        except UserError:
+            continue
+        with torch.no_grad():
+            out.append((show(p(z[None])[0], 96), f"anchor {i + 1}"))
+    return out
