@@ -25,6 +25,7 @@ except ImportError:
 CSS = """
 .gp-img img { image-rendering: pixelated; }
 #gp-status { min-height: 2.2em; }
+.gallery-item img, .gallery-item { max-width: 56px; max-height: 56px; }
 """
 IMG = dict(height=210, format="png", elem_classes="gp-img", buttons=["download"])
 
@@ -52,7 +53,7 @@ def build_demo() -> gr.Blocks:
     knobs = R.method_knobs()
     ops = R.operator_choices()
     with gr.Blocks(title="Generative priors for inverse problems") as demo:
-        gr.Markdown("## Generative priors for imaging inverse problems — degrade an image, watch a GAN/VAE prior restore it, live")
+        gr.Markdown("### Generative priors for imaging inverse problems — degrade an image, watch a GAN/VAE prior restore it live")
         source = gr.State("image")
         z_state = gr.State(None)
         anchors = gr.State([None, None, None])
@@ -102,11 +103,11 @@ def build_demo() -> gr.Blocks:
                                                       label=f"{k}: {p.help}", visible=vis)
                     baselines = gr.CheckboxGroup(list(R.BASELINES), value=["tv", "wiener"], label="baselines (same run)")
                     seed = gr.Number(0, precision=0, minimum=0, label="seed")
-                    with gr.Row():
-                        run = gr.Button("Run", variant="primary")
-                        stop = gr.Button("Stop", variant="stop")
                 with gr.Column(scale=3):
-                    status = gr.Markdown(elem_id="gp-status")
+                    with gr.Row(equal_height=True):
+                        run = gr.Button("Run", variant="primary", scale=1, elem_id="gp-run")
+                        stop = gr.Button("Stop", variant="stop", scale=1)
+                        status = gr.Markdown(elem_id="gp-status")
                     with gr.Row():
                         gt = gr.Image(label="ground truth", **IMG)
                         obs = gr.Image(label="observation y", **IMG)
@@ -233,5 +234,7 @@ def build_demo() -> gr.Blocks:
 demo = build_demo()
 threading.Thread(target=R.warm_up, daemon=True).start()  # the first Run then answers within ~0.1 s
 
+LAUNCH = dict(css=CSS, max_file_size="20mb")  # server-side upload limit; tests launch with these too
+
 if __name__ == "__main__":
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), max_file_size="20mb", css=CSS)
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), **LAUNCH)

@@ -1,5 +1,6 @@
-"""The app builds, and a reconstruction streams through the real Gradio server (gradio_client)."""
+"""The real Gradio server in-process, driven by gradio_client: streaming, cancel, bad API calls."""
 import os
+import time
 
 import pytest
 
@@ -7,24 +8,69 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 @pytest.fixture(scope="module")
-def server():
+def client():
+    from gradio_client import Client
+
     import app
 
-    app.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
-    yield app.demo
+    app.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, **app.LAUNCH)
+    yield Client(app.demo.local_url, verbose=False)
     app.demo.close()
 
 
-def test_stream_through_gradio_client(server):
-    from gradio_client import Client, handle_file
+def _args(iters=60, restarts=2, image=None, noise=0.05, baselines=("tv",)):
+    """Positional inputs of the /reconstruct endpoint, built from the app's own defaults."""
+    from gradio_client import handle_file
 
-    import app
-    from genprior_demo.ui.reconstruct import example_images
+    from genprior_demo.physics import OPERATORS
+    from genprior_demo.ui import reconstruct as R
 
-    c = Client(server.local_url, verbose=False)
-    job = c.submit(handle_file(example_images()[0]), "cs-gaussian", 0.05, "mnist-vae", "csgm", 60, 2, 0,
-                   api_name="/reconstruct")
-    outs = list(job)
-    assert len(outs) >= 3, "the reconstruction must stream several updates"
+    op_vals = [p.default for n in R.operator_choices() if n in OPERATORS for p in OPERATORS[n].params]
+    knobs = {k: R.knob_state("csgm")[k][1] for k in R.method_knobs()}
+    knobs.update(iters=iters, restarts=restarts)
+    img = handle_file(image or R.example_images()[0])
+    return ["image", img, None, "cs-gaussian", *op_vals, *knobs.values(), None, noise, "mnist-vae", "csgm",
+            list(baselines), 0]
+
+
+def test_full_reconstruction_streams_and_ends_with_metrics(client):
+    job = client.submit(*_args(), api_name="/reconstruct")
+    updates = list(job)
+    assert len(updates) >= 3, "the reconstruction must stream several updates"
     final = job.outputs()[-1]
-    assert "PSNR" in final[5] and "nan" not in final[5].lower()
+    table = final[9]
+    rows = table["data"] if isinstance(table, dict) else table
+    assert rows[0][0] == "CSGM" and float(rows[0][1]) > 10 and float(rows[1][1]) > 5
+
+
+def test_cancelled_job_stops_and_server_keeps_serving(client):
+    job = client.submit(*_args(iters=2000, restarts=8, baselines=()), api_name="/reconstruct")
+    t0 = time.time()
+    while len(job.outputs()) < 2 and time.time() - t0 < 120:
+        time.sleep(0.1)
+    assert len(job.outputs()) >= 2
+    job.cancel()
+    t1 = time.time()
+    while not job.done() and time.time() - t1 < 10:
+        time.sleep(0.1)
+    assert job.done(), "a cancelled job must end"
+    n = len(job.outputs())
+    time.sleep(1.5)
+    assert len(job.outputs()) == n, "no more frames after cancel"
+    again = client.submit(*_args(iters=20), api_name="/reconstruct")
+    assert len(list(again)) >= 1 and again.outputs()
+
+
+def test_api_callers_get_errors_not_crashes(client):
+    from gradio_client.exceptions import AppError
+
+    bad = _args()
+    bad[-7] = float("nan") if False else bad[-7]
+    noise_index = len(bad) - 6
+    bad[noise_index] = 99.0  # beyond the UI slider
+    with pytest.raises(AppError, match="noise"):
+        client.predict(*bad, api_name="/reconstruct")
+    big = _args(iters=10**6)
+    with pytest.raises(AppError, match="iters|limited"):
+        client.predict(*big, api_name="/reconstruct")
+    assert client.predict(*_args(iters=10), api_name="/reconstruct")  # still serving

@@ -1,0 +1,53 @@
+"""A real browser (Debian's Chromium driven by Playwright): pick an example, Run, watch it finish."""
+import os
+import shutil
+import socket
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--enable-unsafe-swiftshader", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def url():
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    import app
+
+    port = _free_port()
+    app.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, **app.LAUNCH)
+    yield f"http://127.0.0.1:{port}"
+    app.demo.close()
+
+
+def test_pick_example_run_and_see_results(url, tmp_path):
+    assert shutil.which(CHROMIUM) or os.path.exists(CHROMIUM), "install Debian's chromium (scripts/install-test-deps.sh)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        page.goto(url, wait_until="load", timeout=60_000)
+        page.locator(".gallery-item").first.wait_for(timeout=60_000)
+        page.locator(".gallery-item").first.click()
+        page.wait_for_timeout(500)
+        run = page.locator("#gp-run")
+        assert run.is_visible() and run.bounding_box()["y"] < 800, "Run must be visible without scrolling"
+        run.click()
+        result = page.locator("#gp-result img")
+        result.wait_for(timeout=60_000)  # the first frame of the reconstruction
+        first_src = result.get_attribute("src")
+        page.wait_for_function("document.querySelector('#gp-status').innerText.includes('done')", timeout=180_000)
+        assert result.get_attribute("src") != first_src, "the result image must change while it runs"
+        table = page.locator("#gp-table").inner_text()
+        assert "CSGM" in table and "TV" in table and "…" not in table
+        page.screenshot(path=str(tmp_path / "after-run.png"), full_page=False)
+        assert (tmp_path / "after-run.png").stat().st_size > 10_000
+        browser.close()
