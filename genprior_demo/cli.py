@@ -170,6 +170,27 @@ def _cmd_train(a) -> int:
     return 0
 
 
+def _cmd_train_projector(a) -> int:
+    from .generators import SPECS
+    from .train.projector import train_projector
+
+    if a.name not in SPECS:
+        raise UsageError(f"unknown generator {a.name!r}; choose from {', '.join(SPECS)}")
+    print(json.dumps(train_projector(a.name, a.minutes, a.seed, a.threads), indent=2))
+    return 0
+
+
+def _cmd_bench_quality(a) -> int:
+    from .bench_quality import bench_quality
+
+    exps = [e.strip() for e in a.experiments.split(",") if e.strip()]
+    bad = set(exps) - {"pgd", "cs", "sr", "deblur", "shapes"}
+    if bad:
+        raise UsageError(f"unknown experiment(s) {', '.join(sorted(bad))}")
+    bench_quality(a.data_root or os.environ.get("GENPRIOR_DATA_ROOT"), a.n, exps)
+    return 0
+
+
 def _cmd_evaluate(a) -> int:
     from .evaluate import evaluate_generator
 
@@ -216,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=None)
     t.add_argument("--device", default=None)
     t.set_defaults(func=_cmd_train)
+
+    tp = sub.add_parser("train-projector", help="train the NPGD projector image → latent of a generator")
+    tp.add_argument("name")
+    tp.add_argument("--minutes", type=float, default=6.0)
+    tp.add_argument("--seed", type=int, default=0)
+    tp.add_argument("--threads", type=int, default=None)
+    tp.set_defaults(func=_cmd_train_projector)
+
+    bq = sub.add_parser("bench-quality", help="quality report on held-out test images → docs/RESULTS.md")
+    bq.add_argument("--data-root", default=None)
+    bq.add_argument("--n", type=int, default=50)
+    bq.add_argument("--experiments", default="pgd,cs,sr,deblur,shapes")
+    bq.set_defaults(func=_cmd_bench_quality)
 
     e = sub.add_parser("evaluate", help="projection NRMSE of a generator on held-out images → manifest")
     e.add_argument("name")

@@ -179,3 +179,13 @@ class DIPConfig:
     tau: float = knob(1.1, 1.0, 3.0, "τ of the discrepancy principle")  # Morozov: τ > 1; the sigmoid output cannot fit noise below 0 or above 1
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
     seed: int = knob(0, 0, 2**31 - 1, "random seed of weights and input noise")
+
+
+@dataclass(frozen=True)
+class NPGDConfig:
+    """NPGD (Raj, Li & Bresler 2019): x ← G(P(x − η Aᵀ(Ax − y))) with a trained projector P."""
+
+    iters: int = knob(50, 1, 2000, "projected-gradient iterations")
+    step: float = knob(1.0, 0.01, 2.0, "gradient step η in units of 1/‖A‖²")
+    every: int = knob(2, 1, 100, "yield a step every k iterations")
+    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")

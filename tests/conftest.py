@@ -16,8 +16,12 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 def tiny_prior(kind: str = "gan", latent: int = 8, prior: str = "uniform", seed: int = 0):
     """A small random generator: fast, and every image G(z) is exactly in its range."""
+    from genprior_demo.generators.nets import ConvEncoder
+
     torch.manual_seed(seed)
-    return build(kind, latent, prior, name=f"tiny-{kind}", gan_width=8, ae_width=8)
+    p = build(kind, latent, prior, name=f"tiny-{kind}", gan_width=8, ae_width=8)
+    p.projector = ConvEncoder(latent, 1, 8, variational=False).eval().requires_grad_(False)  # untrained
+    return p
 
 
 @pytest.fixture

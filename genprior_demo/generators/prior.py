@@ -25,12 +25,13 @@ class GenerativePrior:
     size: int = 32
     encoder: nn.Module | None = None
     discriminator: nn.Module | None = None
+    projector: nn.Module | None = None  # NPGD's image → latent network (loaded on demand if None)
     latent_mean: torch.Tensor | None = None
     latent_std: torch.Tensor | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
-        for m in (self.decoder, self.encoder, self.discriminator):
+        for m in (self.decoder, self.encoder, self.discriminator, self.projector):
             if m is not None:
                 m.eval().requires_grad_(False)  # frozen: ~2× faster latent steps (ANCHORS.md)
         dev = self.device
@@ -48,7 +49,7 @@ class GenerativePrior:
         return (self.channels, self.size, self.size)
 
     def to(self, device) -> "GenerativePrior":
-        for attr in ("decoder", "encoder", "discriminator"):
+        for attr in ("decoder", "encoder", "discriminator", "projector"):
             m = getattr(self, attr)
             if m is not None:
                 m.to(device)

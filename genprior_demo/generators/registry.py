@@ -139,3 +139,16 @@ def load_prior(name: str, device: torch.device | str = "cpu", manifest: Path = M
         import copy
         p = copy.deepcopy(p).to(device)
     return p
+
+
+@lru_cache(maxsize=8)
+def load_projector(name: str, manifest_path: str = str(MANIFEST)) -> torch.nn.Module:
+    """The NPGD projector P: image → latent trained for generator ``name`` (sha256-checked)."""
+    entry = read_manifest(Path(manifest_path)).get(name, {}).get("projector")
+    if entry is None:
+        raise CheckpointError(f"generator {name!r} has no trained NPGD projector "
+                              f"(python -m genprior_demo train-projector {name})")
+    spec = SPECS[name]
+    P = ConvEncoder(spec["latent_dim"], 1, width=32, variational=False)
+    P.load_state_dict(load_state(Path(manifest_path).parent / entry["file"], entry["sha256"]))
+    return P.eval().requires_grad_(False)
