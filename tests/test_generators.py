@@ -90,3 +90,18 @@ def test_quality_bar(name):
     assert q["n_test_images"] >= 500
     bar = 0.35 if SPECS[name]["kind"] == "gan" else 0.25
     assert q["projection_nrmse_median"] <= bar
+
+
+def test_batchnorm_folding_keeps_the_function():
+    from genprior_demo.generators.fold import fold_batchnorm
+
+    p = tiny_prior("gan")
+    for m in p.decoder.modules():  # non-trivial running statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+    folded = fold_batchnorm(p.decoder)
+    z = p.sample_latent(5, seeded(3))
+    assert torch.allclose(p.decoder(z), folded(z), atol=1e-5)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
