@@ -31,6 +31,33 @@ def _batches(x: torch.Tensor, bs: int, g: torch.Generator):
         yield x[perm[i:i + bs]]
 
 
+class Budget:
+    """Shuffled mini-batches for up to ``epochs`` epochs or ``minutes`` of wall time, with a tqdm bar.
+    ``report(**losses)`` shows the latest losses; ``stats()`` says how far training got."""
+
+    def __init__(self, x, bs, g, epochs, minutes, desc):
+        self.x, self.bs, self.g, self.epochs, self.minutes, self.desc = x, bs, g, epochs, minutes, desc
+        self.t0, self.it, self.bar = time.time(), 0, None
+
+    def __iter__(self):
+        for ep in range(self.epochs):
+            self.bar = tqdm(_batches(self.x, self.bs, self.g), total=self.x.shape[0] // self.bs,
+                            desc=f"{self.desc} epoch {ep + 1}/{self.epochs}", mininterval=10)
+            for batch in self.bar:
+                yield batch
+                self.it += 1
+                if time.time() - self.t0 > 60 * self.minutes:
+                    return
+
+    def report(self, **losses):
+        if self.it % 20 == 0:
+            self.bar.set_postfix({k: f"{float(v):.3f}" for k, v in losses.items()})
+
+    def stats(self) -> dict:
+        return dict(iterations=self.it, epochs_completed=round(self.it * self.bs / self.x.shape[0], 2),
+                    seconds=round(time.time() - self.t0))
+
+
 def dcgan_init(m: torch.nn.Module) -> None:
     """Radford et al.'s initialisation: conv weights N(0, 0.02), BatchNorm scale N(1, 0.02), bias 0.
     PyTorch's default (Kaiming) init let the discriminator win outright here (loss_D ≈ 0.002)."""
@@ -52,28 +79,19 @@ def train_gan(p: GenerativePrior, x: torch.Tensor, epochs: int, minutes: float, 
     D.apply(dcgan_init)
     oG = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     oD = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
-    t0, it, done = time.time(), 0, False
-    for ep in range(epochs):
-        bar = tqdm(_batches(x, bs, g), total=x.shape[0] // bs, desc=f"gan epoch {ep + 1}/{epochs}", mininterval=10)
-        for real in bar:
-            real = real.to(device)
-            z = p.sample_latent(bs, g).to(device)
-            fake = G(z)
-            lr_ = F.binary_cross_entropy_with_logits
-            ld = lr_(D(real), torch.ones(bs, device=device)) + lr_(D(fake.detach()), torch.zeros(bs, device=device))
-            oD.zero_grad(set_to_none=True); ld.backward(); oD.step()
-            lg = lr_(D(fake), torch.ones(bs, device=device))
-            oG.zero_grad(set_to_none=True); lg.backward(); oG.step()
-            it += 1
-            if it % 20 == 0:
-                bar.set_postfix(lossD=f"{ld.item():.3f}", lossG=f"{lg.item():.3f}")
-            if time.time() - t0 > 60 * minutes:
-                done = True
-                break
-        if done:
-            break
+    budget = Budget(x, bs, g, epochs, minutes, "gan")
+    bce = F.binary_cross_entropy_with_logits
+    for real in budget:
+        real = real.to(device)
+        z = p.sample_latent(bs, g).to(device)
+        fake = G(z)
+        ld = bce(D(real), torch.ones(bs, device=device)) + bce(D(fake.detach()), torch.zeros(bs, device=device))
+        oD.zero_grad(set_to_none=True); ld.backward(); oD.step()
+        lg = bce(D(fake), torch.ones(bs, device=device))
+        oG.zero_grad(set_to_none=True); lg.backward(); oG.step()
+        budget.report(lossD=ld, lossG=lg)
     G.eval().requires_grad_(False); D.eval().requires_grad_(False)
-    return dict(iterations=it, epochs_completed=round(it * bs / x.shape[0], 2), seconds=round(time.time() - t0))
+    return budget.stats()
 
 
 def train_autoencoder(p: GenerativePrior, x: torch.Tensor, epochs: int, minutes: float,
@@ -81,34 +99,25 @@ def train_autoencoder(p: GenerativePrior, x: torch.Tensor, epochs: int, minutes:
     """VAE (Kingma & Welling; BCE + KL, summed per image) or plain AE (BCE only); Adam 1e-3."""
     enc, dec = p.encoder.train().requires_grad_(True), p.decoder.train().requires_grad_(True)
     opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), 1e-3)
-    t0, it, done = time.time(), 0, False
-    for ep in range(epochs):
-        bar = tqdm(_batches(x, bs, g), total=x.shape[0] // bs, desc=f"{'vae' if variational else 'ae'} epoch {ep + 1}/{epochs}", mininterval=10)
-        for real in bar:
-            real = real.to(device)
-            if variational:
-                mu, logvar = enc(real)
-                z = mu + torch.randn(mu.shape, generator=g).to(device) * (0.5 * logvar).exp()
-                kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / bs
-            else:
-                z, kl = enc(real), torch.zeros((), device=device)
-            rec = F.binary_cross_entropy(dec(z), real, reduction="sum") / bs
-            loss = rec + kl
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            it += 1
-            if it % 50 == 0:
-                bar.set_postfix(rec=f"{rec.item():.1f}", kl=f"{kl.item():.1f}")
-            if time.time() - t0 > 60 * minutes:
-                done = True
-                break
-        if done:
-            break
+    budget = Budget(x, bs, g, epochs, minutes, "vae" if variational else "ae")
+    for real in budget:
+        real = real.to(device)
+        if variational:
+            mu, logvar = enc(real)
+            z = mu + torch.randn(mu.shape, generator=g).to(device) * (0.5 * logvar).exp()
+            kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / bs
+        else:
+            z, kl = enc(real), torch.zeros((), device=device)
+        rec = F.binary_cross_entropy(dec(z), real, reduction="sum") / bs
+        loss = rec + kl
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        budget.report(rec=rec, kl=kl)
     enc.eval().requires_grad_(False); dec.eval().requires_grad_(False)
     if not variational:  # fit the Gaussian that samples and the latent penalty use
         with torch.no_grad():
             codes = torch.cat([enc(b.to(device)) for b in x[:20000].split(1000)])
         p.latent_mean, p.latent_std = codes.mean(0), codes.std(0).clamp_min(1e-3)
-    return dict(iterations=it, epochs_completed=round(it * bs / x.shape[0], 2), seconds=round(time.time() - t0))
+    return budget.stats()
 
 
 def save_grid(p: GenerativePrior, path: Path, seed: int = 0, n: int = 64, scale: int = 4) -> None:
