@@ -51,7 +51,7 @@ class Budget:
 
     def report(self, **losses):
         if self.it % 20 == 0:
-            self.bar.set_postfix({k: f"{float(v):.3f}" for k, v in losses.items()})
+            self.bar.set_postfix({k: f"{float(v.detach()):.3f}" for k, v in losses.items()})
 
     def stats(self) -> dict:
         return dict(iterations=self.it, epochs_completed=round(self.it * self.bs / self.x.shape[0], 2),
