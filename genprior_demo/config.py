@@ -175,8 +175,8 @@ class DIPConfig:
     depth: int = knob(3, 1, 5, "down/up-sampling levels")
     jitter: float = knob(0.03, 0.0, 1.0, "input-noise jitter σ per step")  # paper: 1/30 for inpainting
     ema: float = knob(0.99, 0.0, 0.999, "exponential averaging of outputs (0 = off)")  # paper 0.99
-    early_stop: bool = field(default=True, metadata=dict(help="stop when ‖Ax − y‖ reaches τ√m σ (Morozov's discrepancy principle)"))
-    tau: float = knob(1.1, 1.0, 3.0, "τ of the discrepancy principle")  # Morozov: τ > 1; the sigmoid output cannot fit noise below 0 or above 1
+    early_stop: bool = field(default=False, metadata=dict(help="stop when ‖Ax − y‖ reaches τ√m σ (Morozov's discrepancy principle)"))
+    tau: float = knob(1.1, 1.0, 3.0, "τ of the discrepancy principle")  # off by default: on 9×9 deblurring it stopped at 17.4 dB vs 21.9 dB after 600 steps (3 digits). Morozov: τ > 1; the sigmoid output cannot fit noise below 0 or above 1
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
     seed: int = knob(0, 0, 2**31 - 1, "random seed of weights and input noise")
 

@@ -229,7 +229,7 @@ def test_relaxed_leaves_the_range(gan, digit):
 
 def test_dip_early_stops_at_the_noise_level(digit):
     prob = make_problem(digit, "remove-pixel", {"p": 0.5}, noise=0.1, seed=4)
-    final = solve(method_stream(prob, "dip", None, dict(iters=1000, width=16, depth=2, every=50, tau=1.2)))
+    final = solve(method_stream(prob, "dip", None, dict(iters=1000, width=16, depth=2, every=50, tau=1.2, early_stop=True)))
     assert final.extra["early_stopped"] and final.iteration < 1000
     assert final.residual < float(prob.y.norm())  # the (averaged) estimate explains the data
 

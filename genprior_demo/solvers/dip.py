@@ -81,7 +81,9 @@ def dip(y: torch.Tensor, physics, prior=None, cfg: DIPConfig = DIPConfig()) -> S
             loss.backward()
             opt.step()
             xd = x.detach()
-            ema = xd if ema is None or cfg.ema <= 0 else cfg.ema * ema + (1 - cfg.ema) * xd
+            # the average starts after its own horizon 1/(1-β): earlier outputs are still far from y
+            warm = it <= round(1 / (1 - cfg.ema)) if cfg.ema > 0 else True
+            ema = xd if ema is None or warm else cfg.ema * ema + (1 - cfg.ema) * xd
             stop = float(loss.detach()) <= target
             last_it = it
             if stop or it == cfg.iters:
