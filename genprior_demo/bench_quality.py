@@ -8,7 +8,6 @@ are chosen on 10 other test digits (indices 9000–9009) from a small grid. Seed
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 

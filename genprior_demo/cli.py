@@ -75,7 +75,6 @@ def _cmd_list(a) -> int:
 
 
 def _load_input(a, channels: int, size: int, dataset: str):
-    import torch
 
     from .imaging import to_domain
 
@@ -111,7 +110,6 @@ def _match(x, channels, size):
 
 
 def _cmd_reconstruct(a) -> int:
-    import torch
 
     from .device import pick_device
     from .generators import load_prior

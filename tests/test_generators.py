@@ -1,5 +1,4 @@
 """Checkpoints: safetensors only, sha256 checked, shipped generators load and are in the manifest."""
-import json
 import pickle
 
 import pytest

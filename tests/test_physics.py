@@ -146,7 +146,6 @@ def test_fbp_close_to_scikit_image_iradon():
 
 
 def test_masks():
-    g = torch.Generator().manual_seed(0)
     op = make_operator("remove-pixel", (3, 32, 32), p=0.9, seed=0)
     assert abs(float(op.mask.mean()) - 0.1) < 0.03
     assert torch.equal(op.mask[0], op.mask[1])  # all channels together

@@ -2,18 +2,15 @@
 (projection onto the range of G), the 2-D interpolation grid of Duff et al. (Fig. 6) and a walk."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
-from ..config import CSGMConfig
+from ..config import HardConfig
 from ..device import seeded
 from ..generators import load_prior
 from ..physics import make_operator
 from ..solvers import solve
 from ..solvers.csgm import hard
-from ..config import HardConfig
 from .reconstruct import DEVICE, UserError, _check_number, load_input
 from .render import show
 
