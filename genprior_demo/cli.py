@@ -179,12 +179,15 @@ def _cmd_train_projector(a) -> int:
 
 
 def _cmd_bench_quality(a) -> int:
-    from .bench_quality import bench_quality
+    from .bench_quality import EXPERIMENTS, bench_quality
 
     exps = [e.strip() for e in a.experiments.split(",") if e.strip()]
-    bad = set(exps) - {"pgd", "cs", "sr", "deblur", "shapes"}
+    bad = set(exps) - set(EXPERIMENTS)
     if bad:
-        raise UsageError(f"unknown experiment(s) {', '.join(sorted(bad))}")
+        raise UsageError(f"unknown experiment(s) {', '.join(sorted(bad))}; choose from {', '.join(EXPERIMENTS)}")
+    if a.threads:
+        import torch
+        torch.set_num_threads(a.threads)
     bench_quality(a.data_root or os.environ.get("GENPRIOR_DATA_ROOT"), a.n, exps)
     return 0
 
@@ -246,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     bq = sub.add_parser("bench-quality", help="quality report on held-out test images → docs/RESULTS.md")
     bq.add_argument("--data-root", default=None)
     bq.add_argument("--n", type=int, default=50)
-    bq.add_argument("--experiments", default="pgd,cs,sr,deblur,shapes")
+    bq.add_argument("--experiments", default="cs,sr,deblur,shapes,pgd", help="comma-separated; see docs/RESULTS.md")
+    bq.add_argument("--threads", type=int, default=None, help="torch threads (1 when another job shares the CPU)")
     bq.set_defaults(func=_cmd_bench_quality)
 
     e = sub.add_parser("evaluate", help="projection NRMSE of a generator on held-out images → manifest")
