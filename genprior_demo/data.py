@@ -76,9 +76,9 @@ def shapes_plus(x: torch.Tensor, seed: int) -> torch.Tensor:
         best = None
         for v in vals:
             ys, xs = np.nonzero(np.isclose(img, v))
-            fill = ys.size / ((ys.ptp() + 1) * (xs.ptp() + 1))
+            fill = ys.size / ((np.ptp(ys) + 1) * (np.ptp(xs) + 1))
             if best is None or abs(fill - np.pi / 4) < abs(best[0] - np.pi / 4):
-                best = (fill, ys.mean(), xs.mean(), min(ys.ptp(), xs.ptp()) / 2)
+                best = (fill, ys.mean(), xs.mean(), min(np.ptp(ys), np.ptp(xs)) / 2)
         _, cy, cx, r = best
         sr = max(1.0, r / 3)
         oy, ox = rng.uniform(-r / 3, r / 3, 2)
