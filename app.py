@@ -12,7 +12,9 @@ import gradio as gr
 
 from genprior_demo.physics import OPERATORS
 from genprior_demo.ui import explorer as E
+from genprior_demo.config import BlindConfig
 from genprior_demo.ui import reconstruct as R
+from genprior_demo.ui import unknown as U
 
 try:  # on a ZeroGPU Space the heavy handlers get a GPU; elsewhere this is a no-op
     import spaces
@@ -155,6 +157,64 @@ def build_demo() -> gr.Blocks:
                             walk_img = gr.Image(label="G(z(t))", height=256, format="png", elem_classes="gp-img")
                             enc_pair = gr.Gallery(label="encoded image and its projection", columns=2, height=140)
 
+        with gr.Tab("Blind"):
+            gr.Markdown("N digits degraded by **one hidden operator** the method is never told; it learns a surrogate "
+                        "F̂ (two linear conv layers) and the latents together (Anirudh et al. 2020, Algorithm 1).")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=1, min_width=280):
+                    b_hidden = gr.Radio(list(U.HIDDEN), value=next(iter(U.HIDDEN)), label="hidden operator F")
+                    b_n = gr.Slider(2, U.CAPS["n"], 8, step=1, label="N observations (same F)")
+                    b_noise = gr.Slider(0, U.CAPS["noise"], 0.0, step=0.01, label="noise σ")
+                    b_rounds = gr.Slider(1, U.CAPS["rounds"], 10, step=1, label="rounds T (each: 50 steps on F̂, 50 on z)")
+                    b_lr = gr.Number(BlindConfig.lr_z, minimum=1e-5, maximum=0.5, label="learning rate of z")
+                    b_seed = gr.Number(0, precision=0, minimum=0, label="seed (also picks the digits)")
+                    with gr.Row():
+                        b_run = gr.Button("Run", variant="primary")
+                        b_stop = gr.Button("Stop", variant="stop")
+                    b_status = gr.Markdown()
+                with gr.Column(scale=3):
+                    with gr.Row():
+                        b_obs = gr.Image(label="observations y_j", **IMG)
+                        b_rec = gr.Image(label="recovered G(z_j)", **IMG)
+                        b_truth = gr.Image(label="ground truth", **IMG)
+                    with gr.Row():
+                        b_kernel = gr.Image(label="F̂ impulse response (grey = 0)", **IMG)
+                        b_true_kernel = gr.Image(label="true F impulse response", **IMG)
+                        b_probe = gr.Image(label="F̂(clean digit)", **IMG)
+                        b_true_probe = gr.Image(label="F(clean digit)", **IMG)
+                    with gr.Row():
+                        b_curve = gr.Image(label="surrogate loss (log scale)", height=240, format="png")
+                        b_table = gr.Dataframe(headers=U.BLIND_HEADERS, label="PSNR against the ground truth", interactive=False)
+
+        with gr.Tab("Separate"):
+            gr.Markdown("Three digits mixed as **Y = |MᵀX|** with unknown M (entries from N(−0.5, 0.5²)); a small "
+                        "mixing network and one latent per source are learned together (Anirudh et al. 2020, §3.2). "
+                        "Leave a slot empty to use a shipped test digit.")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=1, min_width=280):
+                    with gr.Row():
+                        s_a = gr.Image(type="numpy", label="digit 1", height=120, sources=["upload", "clipboard"])
+                        s_b = gr.Image(type="numpy", label="digit 2", height=120, sources=["upload", "clipboard"])
+                        s_c = gr.Image(type="numpy", label="digit 3", height=120, sources=["upload", "clipboard"])
+                    s_obs = gr.Radio([1, 4], value=4, label="observations (1 = under-determined, 4 = over-determined)")
+                    s_rounds = gr.Slider(1, U.CAPS["rounds"], 10, step=1, label="rounds T")
+                    s_seed = gr.Number(0, precision=0, minimum=0, label="seed (mixing matrix, init)")
+                    with gr.Row():
+                        s_run = gr.Button("Mix and separate", variant="primary")
+                        s_stop = gr.Button("Stop", variant="stop")
+                    s_status = gr.Markdown()
+                    s_notes = gr.Markdown()
+                with gr.Column(scale=3):
+                    with gr.Row():
+                        s_sources = gr.Image(label="sources X", **IMG)
+                        s_mix = gr.Image(label="mixtures Y", **IMG)
+                        s_rec = gr.Image(label="separated (mixing network)", **IMG)
+                    with gr.Row():
+                        s_add = gr.Image(label="additive baseline", **IMG)
+                        s_ica = gr.Image(label="FastICA", **IMG)
+                        s_curve = gr.Image(label="loss (log scale)", height=210, format="png")
+                    s_table = gr.Dataframe(headers=U.SEPARATE_HEADERS, label="per-source PSNR (best matching)", interactive=False)
+
         # --- Reconstruct wiring ---
         def on_operator(op, m):
             return [gr.update(visible=(n == op)) for n in op_groups] + [R.explain(op, m)]
@@ -227,6 +287,29 @@ def build_demo() -> gr.Blocks:
                       concurrency_limit=2, show_progress="hidden", trigger_mode="always_last")
         walk_mode.change(_err(E.walk), [ex_gen, anchors, walk_t, walk_mode], walk_img, concurrency_id="light")
         ex_gen.input(lambda: [None, None, None], None, anchors)  # user change only (send_z sets it too)
+        # --- Blind / Separate wiring ---
+        b_outs = [b_obs, b_rec, b_truth, b_kernel, b_true_kernel, b_probe, b_true_probe, b_curve, b_status, b_table]
+
+        @gpu
+        def blind_fn(*a):
+            for fr in U.blind_run(*a):
+                yield tuple(fr[k] for k in ("obs", "rec", "truth", "kernel", "true_kernel", "probe", "true_probe",
+                                             "curve", "status", "table"))
+
+        b_ev = b_run.click(_err(blind_fn), [b_hidden, b_n, b_noise, b_rounds, b_lr, b_seed], b_outs,
+                           concurrency_id="heavy", api_name="blind", show_progress="hidden")
+        b_stop.click(None, None, None, cancels=[b_ev])
+        s_outs = [s_sources, s_mix, s_rec, s_add, s_ica, s_curve, s_status, s_table, s_notes]
+
+        @gpu
+        def separate_fn(*a):
+            for fr in U.separate_run(*a):
+                yield tuple(fr[k] for k in ("sources", "mixtures", "rec", "additive", "ica", "curve", "status",
+                                             "table", "notes"))
+
+        s_ev = s_run.click(_err(separate_fn), [s_a, s_b, s_c, s_obs, s_rounds, s_seed], s_outs,
+                           concurrency_id="heavy", api_name="separate", show_progress="hidden")
+        s_stop.click(None, None, None, cancels=[s_ev])
     demo.queue(max_size=16, default_concurrency_limit=1)
     return demo
 

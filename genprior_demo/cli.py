@@ -67,6 +67,13 @@ def _cmd_list(a) -> int:
         qs = f"projection NRMSE median {q['projection_nrmse_median']}, p90 {q['projection_nrmse_p90']}" if q else "quality not measured"
         print(f"  {n:22s} {e['kind'].upper()} on {e['dataset']}, latent {e['latent_dim']} ({e['latent_prior']}), "
               f"{e['epochs_completed']} epochs; {qs}")
+    from .generators.registry import UAIR_NETWORKS
+
+    print("\nUAIR networks (--method uair --generator NAME):")
+    for n, c in UAIR_NETWORKS.items():
+        e = manifest.get(n)
+        q = (e or {}).get("quality")
+        print(f"  {n:22s} inverts {c}" + (f"; test MSE {q['mse_uair']} (input {q['mse_input']})" if q else "; no checkpoint"))
     print("\nMethods (--method NAME, --set key=value):")
     for n, m in METHODS.items():
         cfg = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(m.config()).items())
@@ -121,7 +128,14 @@ def _cmd_reconstruct(a) -> int:
         raise UsageError(f"unknown method {a.method!r}; choose from {', '.join(METHODS)}")
     _finite("--noise", a.noise)
     device = pick_device(a.device)
-    prior = load_prior(a.generator, device) if a.generator else None
+    if METHODS[a.method].prior_kind == "uair":
+        from .generators.registry import UAIR_NETWORKS, load_uair
+
+        if a.generator not in UAIR_NETWORKS:
+            raise UsageError(f"method 'uair' needs --generator among {', '.join(UAIR_NETWORKS)}")
+        prior = load_uair(a.generator, device)
+    else:
+        prior = load_prior(a.generator, device) if a.generator else None
     if METHODS[a.method].needs_prior and prior is None:
         raise UsageError(f"method {a.method!r} needs --generator")
     channels, size = prior.image_shape[:2] if prior else (1, 32)
@@ -175,6 +189,18 @@ def _cmd_train_projector(a) -> int:
     if a.name not in SPECS:
         raise UsageError(f"unknown generator {a.name!r}; choose from {', '.join(SPECS)}")
     print(json.dumps(train_projector(a.name, a.minutes, a.seed, a.threads), indent=2))
+    return 0
+
+
+def _cmd_train_uair(a) -> int:
+    from .physics.corruptions import CORRUPTIONS
+    from .train.uair import train_uair
+
+    if a.corruption not in CORRUPTIONS:
+        raise UsageError(f"unknown corruption {a.corruption!r}; choose from {', '.join(CORRUPTIONS)}")
+    if not (0 < a.minutes <= 600):
+        raise UsageError("--minutes must be in (0, 600]")
+    print(json.dumps(train_uair(a.corruption, a.data_root, a.minutes, a.seed, a.threads), indent=2))
     return 0
 
 
@@ -245,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--seed", type=int, default=0)
     tp.add_argument("--threads", type=int, default=None)
     tp.set_defaults(func=_cmd_train_projector)
+
+    tu = sub.add_parser("train-uair", help="train a UAIR reconstruction network from corrupted MNIST only")
+    tu.add_argument("corruption", help="remove-pixel, patch-band or convolve-noise")
+    tu.add_argument("--data-root", default=None)
+    tu.add_argument("--minutes", type=float, default=12.0)
+    tu.add_argument("--seed", type=int, default=0)
+    tu.add_argument("--threads", type=int, default=None)
+    tu.set_defaults(func=_cmd_train_uair)
 
     bq = sub.add_parser("bench-quality", help="quality report on held-out test images → docs/RESULTS.md")
     bq.add_argument("--data-root", default=None)

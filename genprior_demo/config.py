@@ -189,3 +189,44 @@ class NPGDConfig:
     step: float = knob(2.0, 0.01, 4.0, "gradient step η in units of 1/‖A‖²")  # 1/‖A‖² stalled at 14.9 dB, 2/‖A‖² 18.7 dB (VAE, CS m=200, 8 digits)
     every: int = knob(2, 1, 100, "yield a step every k iterations")
     seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+
+
+@dataclass(frozen=True)
+class UAIRConfig:
+    """UAIR (Pajot, de Bézenac & Gallinari, ICLR 2019): x̂ = G_rec(y), a network trained from corrupted
+    observations only. Inference is one forward pass — nothing to tune."""
+
+    clamp: bool = field(default=True, metadata=dict(help="clip the output to [0, 1]"))
+    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+
+
+@dataclass(frozen=True)
+class BlindConfig:
+    """Blind inversion with a surrogate forward model (Anirudh, Thiagarajan, Kailkhura & Bremer 2020,
+    Algorithm 1): alternate T1 Adam steps on F̂'s weights and T2 on the latents, T times."""
+
+    rounds: int = knob(20, 1, 200, "T: alternations (surrogate, then latents)")  # paper ≈ 100; 20 reach the plateau here
+    t1: int = knob(50, 1, 500, "T1: Adam steps on the surrogate F̂ per round")  # paper 50
+    t2: int = knob(50, 1, 500, "T2: Adam steps on the latents per round")  # paper 50
+    lr_f: float = knob(4e-3, 1e-5, 0.1, "learning rate of F̂", log=True)  # paper 4e-3
+    lr_z: float = knob(0.02, 1e-5, 0.5, "learning rate of the latents", log=True)  # paper 3e-4 (their GAN); tuned for ours, see docs/RESULTS.md
+    alpha: float = knob(1e-4, 0.0, 1.0, "α: weight of log(1 − D(G(z)))", log=True)  # paper 1e-4
+    filters: int = knob(16, 1, 64, "filters of F̂'s first layer")  # paper: 16 filters 5×5
+    ksize: int = knob(5, 1, 15, "F̂'s kernel size", step=2)  # paper 5
+    seed: int = knob(0, 0, 2**31 - 1, "random seed of latents and F̂'s init")
+
+
+@dataclass(frozen=True)
+class BSSConfig:
+    """Blind source separation with a surrogate mixing network (Anirudh et al. 2020, §3.2)."""
+
+    sources: int = knob(3, 2, 6, "S: sources per mixture")  # paper 3
+    rounds: int = knob(20, 1, 200, "T: alternations (mixing network, then latents)")
+    t1: int = knob(50, 1, 500, "T1: Adam steps on the mixing network per round")
+    t2: int = knob(50, 1, 500, "T2: Adam steps on the latents per round")
+    lr_f: float = knob(4e-3, 1e-5, 0.1, "learning rate of the mixing network", log=True)  # paper 4e-3
+    lr_z: float = knob(0.02, 1e-5, 0.5, "learning rate of the latents", log=True)  # tuned for our GAN
+    alpha: float = knob(1e-4, 0.0, 1.0, "α: weight of log(1 − D(G(z)))", log=True)  # paper 1e-4
+    hidden: int = knob(16, 1, 128, "hidden units of the mixing network (ReLU)")  # paper 16
+    additive: bool = field(default=False, metadata=dict(help="the naive additive model y = Σᵢ G(zᵢ) instead of a learned mixing"))
+    seed: int = knob(0, 0, 2**31 - 1, "random seed of latents and network init")

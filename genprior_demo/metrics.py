@@ -85,3 +85,16 @@ def all_metrics(x: torch.Tensor, ref: torch.Tensor | None) -> dict[str, float | 
     if ref is None:
         return {"psnr": None, "ssim": None, "lpips": None}
     return {"psnr": psnr(x, ref), "ssim": ssim(x, ref), "lpips": lpips_distance(x, ref)}
+
+
+def matched_psnr(xhat: torch.Tensor, x: torch.Tensor) -> tuple[list[float], tuple[int, ...]]:
+    """Per-source PSNR after matching recovered sources to true ones (best permutation of the mean).
+
+    xhat, x: (S, H, W) in [0, 1] — source separation recovers sources in any order."""
+    import itertools
+
+    S = x.shape[0]
+    table = [[psnr(xhat[i:i + 1], x[j:j + 1]) for j in range(S)] for i in range(xhat.shape[0])]
+    capped = [[min(v, 100.0) for v in row] for row in table]  # exact matches (inf dB) must not tie
+    best = max(itertools.permutations(range(xhat.shape[0]), S), key=lambda p: sum(capped[p[j]][j] for j in range(S)))
+    return [table[best[j]][j] for j in range(S)], best

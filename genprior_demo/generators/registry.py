@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 
 from .fold import fold_batchnorm
-from .nets import ConvDecoder, ConvEncoder, DCGANDiscriminator, DCGANGenerator
+from .nets import ConvDecoder, ConvEncoder, DCGANDiscriminator, DCGANGenerator, UAIRNet
 from .prior import GenerativePrior
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
@@ -31,6 +32,10 @@ SPECS: dict[str, dict] = {
     "shapes-gan": dict(kind="gan", dataset="shapes", latent_dim=100, prior="gaussian",
                        note="DCGAN on Shapes, Gaussian latent"),
 }
+
+
+# Trained UAIR reconstruction networks (Pajot et al. 2019): name → the corruption they invert.
+UAIR_NETWORKS: dict[str, str] = {f"uair-{c}": c for c in ("remove-pixel", "patch-band", "convolve-noise")}
 
 
 class CheckpointError(RuntimeError):
@@ -154,3 +159,50 @@ def load_projector(name: str, manifest_path: str = str(MANIFEST)) -> torch.nn.Mo
     P = ConvEncoder(spec["latent_dim"], 1, width=32, variational=False)
     P.load_state_dict(load_state(Path(manifest_path).parent / entry["file"], entry["sha256"]))
     return P.eval().requires_grad_(False)
+
+
+@dataclass
+class UAIRModel:
+    """A trained UAIR network x̂ = G_rec(y, mask), amortised: one forward pass per image."""
+
+    name: str
+    net: torch.nn.Module
+    corruption: str
+    meta: dict
+
+    channels, size = 1, 32
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.size, self.size)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    def __call__(self, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.net(y, mask)
+
+
+@lru_cache(maxsize=4)
+def _load_uair_cpu(name: str, manifest_path: str) -> UAIRModel:
+    if name not in UAIR_NETWORKS:
+        raise KeyError(f"unknown UAIR network {name!r}; choose from {', '.join(UAIR_NETWORKS)}")
+    entry = read_manifest(Path(manifest_path)).get(name)
+    if entry is None:
+        raise CheckpointError(f"UAIR network {name!r} has no trained checkpoint "
+                              f"(python -m genprior_demo train-uair {UAIR_NETWORKS[name]})")
+    width = int(entry.get("config", {}).get("width", 16))
+    net = UAIRNet(1, width)
+    net.load_state_dict(load_state(Path(manifest_path).parent / entry["file"], entry["sha256"]))
+    return UAIRModel(name, net.eval().requires_grad_(False), UAIR_NETWORKS[name], entry)
+
+
+def load_uair(name: str, device: torch.device | str = "cpu", manifest: Path = MANIFEST) -> UAIRModel:
+    """Load a shipped UAIR network (sha256-checked, cached) on ``device``."""
+    m = _load_uair_cpu(name, str(manifest))
+    if torch.device(device) != m.device:
+        import copy
+        m = copy.deepcopy(m)
+        m.net.to(device)
+    return m

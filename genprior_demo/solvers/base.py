@@ -73,14 +73,17 @@ class Method:
     title: str
     objective: str
     reference: str
+    prior_kind: str = "generator"  # what ``prior`` is: a GenerativePrior, or a trained "uair" network
+    forward_model: str = "known"   # "unknown": blind methods that never use ``physics`` (own app tab)
 
 
 METHODS: dict[str, Method] = {}
 
 
-def register(name: str, config: type, *, needs_prior: bool, title: str, objective: str, reference: str):
+def register(name: str, config: type, *, needs_prior: bool, title: str, objective: str, reference: str,
+             prior_kind: str = "generator", forward_model: str = "known"):
     """Decorator: add a streaming method to :data:`METHODS` under a stable name."""
     def deco(fn):
-        METHODS[name] = Method(name, fn, config, needs_prior, title, objective, reference)
+        METHODS[name] = Method(name, fn, config, needs_prior, title, objective, reference, prior_kind, forward_model)
         return fn
     return deco

@@ -29,7 +29,8 @@ DEVICE = pick_device()
 MAX_FPS = 10.0           # frames per second sent to the browser
 PAINTED = "painted-mask"  # UI-only operator: the user paints the missing pixels
 BASELINES = ("dip", "tv", "wiener")
-GENERATIVE = [n for n, m in METHODS.items() if m.needs_prior]
+GENERATIVE = [n for n, m in METHODS.items()  # the Reconstruct tab's methods (blind ones have their own tabs)
+              if m.needs_prior and m.prior_kind == "generator" and m.forward_model == "known"]
 # UI caps tighter than the configs' hard limits, so a public Space stays responsive
 UI_CAPS = {"iters": 2000, "csgm_iters": 2000, "restarts": 32, "inner_iters": 200}
 

@@ -1,0 +1,183 @@
+"""Unknown forward models with a GAN prior (Anirudh, Thiagarajan, Kailkhura & Bremer, "An unsupervised
+approach to solving inverse problems using generative adversarial networks", 2020).
+
+Blind inversion: N observations y_j = F(x_j) of one unknown F. A surrogate F̂ (two linear conv layers,
+no non-linearity) and the latents z_j are fitted in alternation (their Algorithm 1):
+
+    min_{F̂, z}  Σ_j ‖F̂(G(z_j)) − y_j‖₁ + α Σ_j log(1 − D(G(z_j))),   z ∈ [−1, 1]^k (projected)
+
+T1 Adam steps on F̂ with the images fixed, then T2 on the z's with F̂ fixed, T times. The method is
+never told F: ``physics`` is not used (the reported residual is the surrogate's ‖F̂(x) − y‖₁ / N).
+Source separation (``bss``) is the same loop with a pixel-wise mixing network over S latents per mixture.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import BlindConfig, BSSConfig
+from ..device import seeded
+from .base import Clock, Step, StepStream, register
+
+REF = ("Anirudh, Thiagarajan, Kailkhura & Bremer, An Unsupervised Approach to Solving Inverse Problems "
+       "using Generative Adversarial Networks, 2020")
+
+
+class SurrogateConv(nn.Module):
+    """F̂: conv(C → filters, k×k) then conv(filters → C, k×k), linear (no activation), as the paper."""
+
+    def __init__(self, channels: int = 1, filters: int = 16, ksize: int = 5):
+        super().__init__()
+        self.c1 = nn.Conv2d(channels, filters, ksize, padding=ksize // 2)
+        self.c2 = nn.Conv2d(filters, channels, ksize, padding=ksize // 2)
+
+    def forward(self, x):
+        return self.c2(self.c1(x))
+
+    def impulse_response(self, size: int) -> torch.Tensor:
+        """F̂ applied to a centred unit impulse minus F̂(0) (the bias): its effective kernel (1, C, s, s)."""
+        d = torch.zeros(1, self.c1.in_channels, size, size, device=self.c1.weight.device)
+        with torch.no_grad():
+            base = self(torch.zeros_like(d))
+            d[..., size // 2, size // 2] = 1.0
+            return self(d) - base
+
+
+class MixingNet(nn.Module):
+    """Pixel-wise mixing surrogate: S source values → 16 ReLU units → O observations (1×1 convs)."""
+
+    def __init__(self, sources: int, outputs: int, hidden: int = 16):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(sources, hidden, 1), nn.ReLU(), nn.Conv2d(hidden, outputs, 1))
+
+    def forward(self, x):  # (B, S, H, W) -> (B, O, H, W)
+        return self.net(x)
+
+
+class AdditiveMix(nn.Module):
+    """The naive baseline: every observation is the plain sum of the sources (nothing to learn)."""
+
+    def __init__(self, outputs: int):
+        super().__init__()
+        self.outputs = outputs
+
+    def forward(self, x):
+        return x.sum(1, keepdim=True).expand(-1, self.outputs, -1, -1)
+
+
+def realism(prior, x: torch.Tensor) -> torch.Tensor:
+    """log(1 − D(x)) per image = −softplus(logit): small when D finds x real. Zeros without a D."""
+    if prior.discriminator is None:
+        return torch.zeros(x.shape[0], device=x.device)
+    return -F.softplus(prior.discriminator(x))
+
+
+def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, images: Callable,
+              cfg, clock: Clock) -> StepStream:
+    """Algorithm 1: per round T1 steps on the surrogate (images fixed), T2 on z (surrogate fixed).
+    ``images(z)`` → what the surrogate takes; yields after each round, returns the last Step."""
+    params = [p for p in surrogate.parameters() if p.requires_grad]
+    opt_f = torch.optim.Adam(params, cfg.lr_f) if params else None
+    opt_z = torch.optim.Adam([z], cfg.lr_z)
+    per_item = lambda r: r.abs().flatten(1).sum(1)  # noqa: E731  ‖·‖₁ per observation
+    step = None
+    for t in range(1, cfg.rounds + 1):
+        if opt_f is not None:
+            with torch.no_grad():
+                X = images(z)
+            for _ in range(cfg.t1):
+                opt_f.zero_grad(set_to_none=True)
+                per_item(surrogate(X) - y).sum().backward()
+                opt_f.step()
+        for _ in range(cfg.t2):
+            opt_z.zero_grad(set_to_none=True)
+            X = images(z)
+            data = per_item(surrogate(X) - y)
+            real = realism(prior, prior(z))
+            (data.sum() + cfg.alpha * real.sum()).backward()
+            opt_z.step()
+            with torch.no_grad():
+                prior.project(z)
+        with torch.no_grad():
+            X = images(z)
+            data = per_item(surrogate(X) - y)
+            real = realism(prior, prior(z))
+        clock.pause()
+        step = Step(t * (cfg.t1 + cfg.t2), X.detach(), {"data ‖F̂(x) − y‖₁": float(data.mean()),
+                                                      "log(1 − D)": float(real.mean())},
+                    float(data.mean()), clock.total, done=t == cfg.rounds, extra={"z": z.detach().clone()})
+        if t < cfg.rounds:
+            yield step
+        clock.resume()
+    return step
+
+
+@register("blind", BlindConfig, needs_prior=True, title="Blind inversion (surrogate F̂)", forward_model="unknown",
+          objective="min_{F̂,z} Σ‖F̂(G(z_j)) − y_j‖₁ + α Σ log(1 − D(G(z_j))), F unknown", reference=REF)
+def blind(y: torch.Tensor, physics, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
+    """y (N, C, H, W): N observations of one unknown operator; returns G(z_j) (N, C, H, W).
+    ``extra`` holds the surrogate itself ("surrogate") and its impulse response ("kernel")."""
+    if y.ndim != 4 or tuple(y.shape[1:]) != tuple(prior.image_shape):
+        raise ValueError(f"blind inversion needs image-shaped observations {prior.image_shape}, got {tuple(y.shape[1:])}")
+    clock = Clock()
+    g = seeded(cfg.seed)
+    torch.manual_seed(cfg.seed)  # F̂'s initialisation
+    surrogate = SurrogateConv(prior.channels, cfg.filters, cfg.ksize).to(y.device)
+    z = prior.sample_latent(y.shape[0], g).requires_grad_(True)
+    stream = alternate(y, prior, z, surrogate, prior, cfg, clock)
+    while True:
+        try:
+            step = next(stream)
+        except StopIteration as stop:
+            step = stop.value
+            step.extra.update(surrogate=surrogate, kernel=surrogate.impulse_response(prior.size))
+            return step
+        step.extra.update(surrogate=surrogate, kernel=surrogate.impulse_response(prior.size))
+        yield step
+
+
+@register("bss", BSSConfig, needs_prior=True, title="Blind source separation (surrogate mixing)", forward_model="unknown",
+          objective="min_{M̂,z} Σ‖M̂(G(z_1), …, G(z_S)) − y‖₁ + α Σ log(1 − D(G(z_s)))", reference=REF)
+def bss(y: torch.Tensor, physics, prior, cfg: BSSConfig = BSSConfig()) -> StepStream:
+    """y (B, O, H, W): B mixtures with O observations each; returns the sources (B, S, H, W).
+    Single-channel generators only (each source is one G(z))."""
+    if prior.channels != 1 or y.ndim != 4 or tuple(y.shape[2:]) != (prior.size, prior.size):
+        raise ValueError("source separation needs a single-channel generator and mixtures (B, O, H, W)")
+    clock = Clock()
+    B, O = y.shape[:2]
+    S = cfg.sources
+    g = seeded(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    mix = AdditiveMix(O) if cfg.additive else MixingNet(S, O, cfg.hidden)
+    mix = mix.to(y.device)
+    z = prior.sample_latent(B * S, g).requires_grad_(True)  # (B·S, k): S latents per mixture
+    images = lambda zz: prior(zz).view(B, S, prior.size, prior.size)  # noqa: E731
+    return (yield from alternate(y, prior, z, mix, images, cfg, clock))
+
+
+def fastica_sources(y: torch.Tensor, sources: int, seed: int = 0) -> tuple[torch.Tensor, str]:
+    """FastICA baseline (scikit-learn) for one mixture y (O, H, W): pixels are samples, the O
+    observations are features, so it finds at most O components — with one observation it cannot
+    separate anything (the missing sources are returned black). Sign and scale are arbitrary in ICA:
+    each component is flipped so its background (median) is dark and scaled to [0, 1]."""
+    import warnings
+
+    from sklearn.decomposition import FastICA
+
+    O, H, W = y.shape
+    k = min(sources, O)
+    X = y.reshape(O, -1).T.double().cpu().numpy()  # (H·W, O)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        comps = FastICA(n_components=k, random_state=seed, whiten="unit-variance", max_iter=1000).fit_transform(X)
+    out = torch.zeros(sources, H, W)
+    for i in range(k):
+        c = torch.from_numpy(comps[:, i]).float().view(H, W)
+        if c.median() > (c.min() + c.max()) / 2:
+            c = -c
+        out[i] = (c - c.min()) / (c.max() - c.min()).clamp_min(1e-12)
+    note = "" if k == sources else f"FastICA finds at most {O} component(s) from {O} observation(s); {sources - k} source(s) left black"
+    return out, note
