@@ -85,3 +85,17 @@ def shapes_plus(x: torch.Tensor, seed: int) -> torch.Tensor:
         spot = (yy - cy - oy) ** 2 + (xx - cx - ox) ** 2 <= sr ** 2
         x[i, 0][torch.from_numpy(spot)] = 1.0
     return x
+
+
+SHIPPED_DIGITS = Path(__file__).resolve().parents[1] / "assets" / "mnist_test_1000-1063.png"
+
+
+def shipped_digits(n: int, offset: int = 0) -> torch.Tensor:
+    """``n`` of the 64 MNIST test digits shipped in assets/ (test indices 1000–1063, an 8×8 grid of 32×32
+    tiles; outside the 0–49 used by the quality report), from ``offset`` cyclically: (n, 1, 32, 32).
+    The app uses them where the MNIST files are not available (a Space)."""
+    from PIL import Image
+
+    grid = torch.from_numpy(np.asarray(Image.open(SHIPPED_DIGITS).convert("L"), dtype=np.float32) / 255.0)
+    tiles = grid.view(8, 32, 8, 32).permute(0, 2, 1, 3).reshape(64, 1, 32, 32)
+    return tiles[[(offset + i) % 64 for i in range(n)]]

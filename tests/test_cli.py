@@ -20,7 +20,8 @@ def run(*args):
 def test_list_names_everything(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in ("gaussian-blur", "cs-fourier", "tomography", "mnist-dcgan", "shapes-gan", "csgm"):
+    for name in ("gaussian-blur", "cs-fourier", "tomography", "mnist-dcgan", "shapes-gan", "csgm", "blind", "bss",
+                 "uair", "uair-remove-pixel", "uair-patch-band", "uair-convolve-noise"):
         assert name in out
     assert main(["list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -42,6 +43,31 @@ def test_reconstruct_end_to_end(tmp_path):
     from PIL import Image
 
     assert Image.open(tmp_path / "result.png").size == (256, 256)  # enlarged, crisp
+
+
+def test_blind_and_separate_commands(tmp_path):
+    """Shipped digits (no data root), one round: the files and the baselines are written."""
+    r = run("blind", "--operator", "edge-sobel", "--n", "2", "--set", "rounds=1", "--set", "t1=5", "--set", "t2=5",
+            "--out", str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert "blind (surrogate F̂, F unknown)" in m["results"] and "CSGM with the true F (reference)" in m["results"]
+    assert "Wiener (true kernel known)" not in m["results"]  # not a blur
+    assert (tmp_path / "b" / "surrogate_impulse_response.png").exists()
+    r = run("separate", "--observations", "1", "--mixtures", "1", "--set", "rounds=1", "--set", "t1=5",
+            "--set", "t2=5", "--out", str(tmp_path / "s"))
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "s" / "metrics.json").read_text())
+    assert set(m["results"]) == {"mixing network (Anirudh et al.)", "additive model Σ G(zᵢ)", "FastICA"}
+    assert "at most 1" in m["results"]["FastICA"]["note"]
+
+
+def test_reconstruct_with_a_uair_network(tmp_path):
+    r = run("reconstruct", "--image", str(DIGIT), "--operator", "convolve-noise", "--method", "uair",
+            "--generator", "uair-convolve-noise", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["iterations"] == 1 and m["psnr"] > 10
 
 
 def test_reconstruct_converts_foreign_images(tmp_path):
@@ -67,6 +93,8 @@ def test_reconstruct_converts_foreign_images(tmp_path):
     (["--shapes-seed", "1", "--iters", "1000000"], "iters"),
     (["--shapes-seed", "1", "--generator", "mnist-gpt"], "unknown generator"),
     (["--shapes-seed", "1", "--method", "magic"], "unknown method"),
+    (["--shapes-seed", "1", "--method", "blind", "--generator", "mnist-dcgan"], "genprior_demo blind"),
+    (["--shapes-seed", "1", "--method", "uair", "--generator", "mnist-vae"], "uair-remove-pixel"),
     (["--shapes-seed", "1", "--set", "lr"], "key=value"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, msg, tmp_path):

@@ -135,12 +135,12 @@ def test_all_uair_networks_are_shipped():
 
 @pytest.mark.parametrize("name", sorted(UAIR_NETWORKS))
 def test_shipped_uair_network_improves_mse_over_the_corrupted_input(name):
-    from genprior_demo.ui.unknown import test_digits
+    from genprior_demo.data import shipped_digits
 
     if name not in read_manifest():
         pytest.skip(f"{name} not trained (see test_all_uair_networks_are_shipped)")
     net = load_uair(name)
-    x = test_digits(32, offset=5)
+    x = shipped_digits(32, offset=5)
     op = make_operator(net.corruption, (1, 32, 32), seed=3, **CORRUPTIONS[net.corruption].params)
     y = op.measure(x, 0.0, seeded(4))
     out = solve(uair(y, op, net))
