@@ -119,6 +119,7 @@ def build_demo() -> gr.Blocks:
                         dip = gr.Image(label="DIP", **IMG)
                         tv = gr.Image(label="TV", **IMG)
                         wiener = gr.Image(label="Wiener / Tikhonov", **IMG)
+                        uair_img = gr.Image(label="UAIR network (remove-pixel, patch-band, convolve-noise)", **IMG)
                     table = gr.Dataframe(headers=R.TABLE_HEADERS, label="metrics", interactive=False, elem_id="gp-table")
                     with gr.Row():
                         curve = gr.Image(label="loss (log scale)", height=260, format="png")
@@ -241,7 +242,7 @@ def build_demo() -> gr.Blocks:
             for fr in R.reconstruct(sk if src == "draw" else img, op, params, nz, gen, meth, kv, base, sd, mask_v):
                 yield R.frame_outputs(fr)
 
-        outs = [gt, obs, obs_caption, result, dip, tv, wiener, curve, status, table, restarts, spread, compare,
+        outs = [gt, obs, obs_caption, result, dip, tv, wiener, uair_img, curve, status, table, restarts, spread, compare,
                 conversion, z_state]
         ev = run.click(_err(run_fn), [source, image, sketch, operator, *op_inputs, *knob_inputs, mask_editor, noise,
                                       generator, method, baselines, seed], outs,

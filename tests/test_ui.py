@@ -114,3 +114,18 @@ def test_explorer_samples_grid_walk_encode():
         E.grid(GEN, [z, None, None], 5)
     with pytest.raises(R.UserError, match="does not fit"):
         E.walk(GEN, [[0.0] * 3, [0.0] * 3], 0.5, "linear")
+
+
+def test_uair_network_appears_beside_the_iterative_methods():
+    """Amortised (one forward pass) vs iterative inference, with the time of each."""
+    frames = list(R.reconstruct(R.example_images()[0], "convolve-noise", {}, 0.0, "mnist-vae", "csgm",
+                                {"iters": 20, "restarts": 2}, ["tv"], 0))
+    last = frames[-1]
+    rows = {r[0]: r for r in last["table"]}
+    assert "UAIR network (one pass)" in rows and rows["UAIR network (one pass)"][-1] == 1
+    assert float(rows["UAIR network (one pass)"][5]) < float(rows["CSGM"][5])
+    assert R.frame_outputs(last)[R.OUTPUTS.index("uair")] is not None
+    # no network for this degradation: no UAIR lane
+    last = list(R.reconstruct(R.example_images()[0], "denoise", {}, 0.1, "mnist-vae", "csgm",
+                              {"iters": 5, "restarts": 1}, [], 0))[-1]
+    assert [r[0] for r in last["table"]] == ["CSGM"]

@@ -172,6 +172,19 @@ class Lane:
     error: str | None = None
 
 
+def _uair_for(operator: str):
+    """The shipped UAIR network trained for this degradation, or None."""
+    from ..generators.registry import UAIR_NETWORKS, CheckpointError, load_uair
+
+    name = f"uair-{operator}"
+    if name not in UAIR_NETWORKS:
+        return None
+    try:
+        return load_uair(name, DEVICE)
+    except CheckpointError:
+        return None
+
+
 def _baseline_stream(name: str, problem, seed: int):
     if name == "wiener" and not isinstance(problem.physics, Convolution):
         name = "tikhonov"
@@ -210,6 +223,9 @@ def reconstruct(image, operator: str, op_params: dict[str, Any], noise, generato
         for b in baselines or []:
             label, stream = _baseline_stream(b, problem, seed)
             lanes.append(Lane(b, label, stream))
+        net = _uair_for(operator)
+        if net is not None:  # amortised inference beside the iterative methods (Pajot et al.)
+            lanes.append(Lane("uair", "UAIR network (one pass)", method_stream(problem, "uair", net, None)))
     except (ValueError, KeyError) as e:
         raise UserError(str(e)) from None
     obs, caption = problem.physics.observation_image(problem.y)
@@ -285,7 +301,7 @@ def ui_range(param) -> tuple[float, float]:
     return param.lo, hi
 
 
-OUTPUTS = ("gt", "obs", "obs_caption", "result", "dip", "tv", "wiener", "curve", "status", "table",
+OUTPUTS = ("gt", "obs", "obs_caption", "result", "dip", "tv", "wiener", "uair", "curve", "status", "table",
            "restarts", "spread", "compare", "conversion", "z")
 
 
@@ -297,6 +313,6 @@ def frame_outputs(fr: dict[str, Any]) -> tuple:
     wiener = get("wiener")
     compare = (fr["gt"], lead[0]) if lead[0] is not None else None
     status = fr["status"] + (f"  \n{fr['lpips_note']}" if fr["final"] and fr["lpips_note"] else "")
-    return (fr["gt"], fr["obs"], f"*{fr['obs_caption']}*", lead[0], get("dip"), get("tv"), wiener,
+    return (fr["gt"], fr["obs"], f"*{fr['obs_caption']}*", lead[0], get("dip"), get("tv"), wiener, get("uair"),
             fr["curve"], status, fr["table"], fr["restarts"], fr["spread"], compare,
             f"input: {fr['conversion']}", fr["z"])
