@@ -39,7 +39,7 @@ def test_full_reconstruction_streams_and_ends_with_metrics(client):
     updates = list(job)
     assert len(updates) >= 3, "the reconstruction must stream several updates"
     final = job.outputs()[-1]
-    table = final[9]
+    table = final[10]  # after gt, obs, caption, result, dip, tv, wiener, uair, curve, status
     rows = table["data"] if isinstance(table, dict) else table
     assert rows[0][0] == "CSGM" and float(rows[0][1]) > 10 and float(rows[1][1]) > 5
 
@@ -73,3 +73,13 @@ def test_api_callers_get_errors_not_crashes(client):
     with pytest.raises(AppError, match="iters|limited|maximum"):
         client.predict(*big, api_name="/reconstruct")
     assert client.predict(*_args(iters=10), api_name="/reconstruct")  # still serving
+
+
+def test_separate_and_blind_endpoints(client):
+    final = client.predict(None, None, None, 4, 1, 0, api_name="/separate")
+    rows = final[7]["data"] if isinstance(final[7], dict) else final[7]
+    assert [r[0] for r in rows][:2] == ["mixing network (Anirudh et al.)", "additive model Σ G(zᵢ)"]
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="maximum value 32"):  # Gradio enforces the slider bounds
+        client.predict("Sobel edge map", 10_000, 0.0, 1, 0.02, 0, api_name="/blind")
