@@ -170,22 +170,23 @@ def build_demo() -> gr.Blocks:
                     b_lr = gr.Number(BlindConfig.lr_z, minimum=1e-5, maximum=0.5, label="learning rate of z")
                     b_seed = gr.Number(0, precision=0, minimum=0, label="seed (also picks the digits)")
                     with gr.Row():
-                        b_run = gr.Button("Run", variant="primary")
+                        b_run = gr.Button("Run", variant="primary", elem_id="gp-blind-run")
                         b_stop = gr.Button("Stop", variant="stop")
-                    b_status = gr.Markdown()
+                    b_status = gr.Markdown(elem_id="gp-blind-status")
                 with gr.Column(scale=3):
                     with gr.Row():
                         b_obs = gr.Image(label="observations y_j", **IMG)
                         b_rec = gr.Image(label="recovered G(z_j)", **IMG)
                         b_truth = gr.Image(label="ground truth", **IMG)
                     with gr.Row():
-                        b_kernel = gr.Image(label="F̂ impulse response (grey = 0)", **IMG)
+                        b_kernel = gr.Image(label="F̂ impulse response (grey = 0)", elem_id="gp-blind-kernel", **IMG)
                         b_true_kernel = gr.Image(label="true F impulse response", **IMG)
                         b_probe = gr.Image(label="F̂(clean digit)", **IMG)
                         b_true_probe = gr.Image(label="F(clean digit)", **IMG)
                     with gr.Row():
                         b_curve = gr.Image(label="surrogate loss (log scale)", height=240, format="png")
-                        b_table = gr.Dataframe(headers=U.BLIND_HEADERS, label="PSNR against the ground truth", interactive=False)
+                        b_table = gr.Dataframe(headers=U.BLIND_HEADERS, label="PSNR against the ground truth", interactive=False,
+                                               elem_id="gp-blind-table")
 
         with gr.Tab("Separate"):
             gr.Markdown("Three digits mixed as **Y = |MᵀX|** with unknown M (entries from N(−0.5, 0.5²)); a small "

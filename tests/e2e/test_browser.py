@@ -51,3 +51,22 @@ def test_pick_example_run_and_see_results(url, tmp_path):
         page.screenshot(path=str(tmp_path / "after-run.png"), full_page=False)
         assert (tmp_path / "after-run.png").stat().st_size > 10_000
         browser.close()
+
+
+def test_blind_tab_runs_and_shows_the_surrogate(url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        page.goto(url, wait_until="load", timeout=60_000)
+        page.get_by_role("tab", name="Blind").click()
+        run = page.locator("#gp-blind-run")
+        run.wait_for(timeout=30_000)
+        run.click()
+        page.locator("#gp-blind-kernel img").wait_for(timeout=120_000)
+        page.wait_for_function("document.querySelector('#gp-blind-status').innerText.includes('done')", timeout=300_000)
+        table = page.locator("#gp-blind-table").inner_text()
+        assert "blind" in table and "true F" in table
+        page.screenshot(path=str(tmp_path / "blind.png"), full_page=False)
+        browser.close()
