@@ -27,7 +27,7 @@ from genprior_demo.config import DIPConfig, TVConfig  # noqa: E402
 from genprior_demo.device import seeded  # noqa: E402
 from genprior_demo.metrics import psnr  # noqa: E402
 from genprior_demo.physics import Convolution, make_operator  # noqa: E402
-from genprior_demo.solvers.classical import tv  # noqa: E402
+from genprior_demo.solvers.classical import tv_pdhg as tv  # noqa: E402
 from genprior_demo.solvers.dip import dip  # noqa: E402
 
 
@@ -53,7 +53,7 @@ def bench_dip(iters_deepinv: int = 1500, every: int = 25):
     phys = dinv.physics.Inpainting(img_size=(1, 64, 64), mask=op.mask.clone())
     torch.manual_seed(0)
     net = dinv.models.ConvDecoder(img_size=(1, 64, 64), in_size=(4, 4), channels=64)
-    z = torch.randn((1, 64, 64))[None]
+    z = torch.randn((64, 4, 4))[None]  # its input: channels × in_size
     opt = torch.optim.Adam(net.parameters(), lr=0.01)
     loss = dinv.loss.MCLoss()
     trace_d, t0 = [], time.perf_counter()
@@ -83,7 +83,7 @@ def bench_dip(iters_deepinv: int = 1500, every: int = 25):
                 ms_it_deepinv=1e3 * per_it_d, ms_it_ours=1e3 * per_it_o, cfg=cfg)
 
 
-def bench_tv(lam: float = 0.002, iters_deepinv: int = 200):
+def bench_tv(lam: float = 0.001, iters_deepinv: int = 200):
     import deepinv as dinv
 
     x = camera(256)
@@ -94,7 +94,7 @@ def bench_tv(lam: float = 0.002, iters_deepinv: int = 200):
     assert float((phys.A(x) - ours_op.A(x)).abs().max()) < 1e-5, "the same operator for both"
     model = dinv.optim.optim_builder(iteration="FISTA", prior=dinv.optim.prior.TVPrior(n_it_max=20),
                                      data_fidelity=dinv.optim.data_fidelity.L2(),
-                                     params_algo={"stepsize": 1.0, "lambda": lam}, max_iter=iters_deepinv,
+                                     params_algo={"stepsize": 1.0, "lambda": lam, "a": 3}, max_iter=iters_deepinv,
                                      early_stop=False)
     t = time.perf_counter()
     with torch.no_grad():
