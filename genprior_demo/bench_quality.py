@@ -83,13 +83,22 @@ class Report:
     def add(self, key: str, text: str, raw=None, n: int | None = None):
         title, _, rest = text.lstrip("\n").partition("\n")  # the stamp goes under the section's title
         stamp = f"_{n or self.n} test images, run {time.strftime('%Y-%m-%d')}, seed {SEED}._"
-        self.sections[key] = f"\n{title}\n\n{stamp}\n{rest}"
-        if raw is not None:
-            self.raw[key] = raw
-        self.write()
+        import fcntl
+
+        with open(self.store_path.with_suffix(".lock"), "w") as lock:  # several runs may share docs/
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            store = json.loads(self.store_path.read_text()) if self.store_path.exists() else {}
+            self.sections, self.raw = store.get("sections", {}), store.get("raw", {})  # the others' latest
+            self.sections[key] = f"\n{title}\n\n{stamp}\n{rest}"
+            if raw is not None:
+                self.raw[key] = raw
+            self.write()
         print("\n".join(text.rstrip("\n").split("\n")[-2:]), flush=True)  # the newest rows
 
     def write(self):
+        old = self.path.read_text() if self.path.exists() else ""
+        if MARK in old:  # keep the latest hand-written part (it may be edited while a run goes on)
+            self.discussion = old.split(MARK, 1)[1]
         head = ("# Quality results\n\nRegenerate with `python -m genprior_demo bench-quality --data-root <MNIST root> "
                 "--n 50 [--experiments cs,sr,...]` (seed 0 for operators, noise and restarts). Test images: the first n "
                 f"MNIST test digits (held out from training), Shapes seed {SHAPES_TEST_SEED}. PSNR/SSIM mean ± std over "
