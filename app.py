@@ -191,13 +191,17 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Separate"):
             gr.Markdown("Three digits mixed as **Y = |MᵀX|** with unknown M (entries from N(−0.5, 0.5²)); a small "
                         "mixing network and one latent per source are learned together (Anirudh et al. 2020, §3.2). "
-                        "Leave a slot empty to use a shipped test digit.")
+                        "Draw or upload up to three digits; an empty slot uses a shipped test digit.")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=1, min_width=280):
+                    s_slots = []
                     with gr.Row():
-                        s_a = gr.Image(type="numpy", label="digit 1", height=120, sources=["upload", "clipboard"])
-                        s_b = gr.Image(type="numpy", label="digit 2", height=120, sources=["upload", "clipboard"])
-                        s_c = gr.Image(type="numpy", label="digit 3", height=120, sources=["upload", "clipboard"])
+                        for i in range(3):  # draw (black on the white canvas) or upload; empty = a shipped digit
+                            s_slots.append(gr.ImageEditor(type="numpy", image_mode="RGBA", label=f"digit {i + 1}",
+                                                          canvas_size=(140, 140), height=200, sources=["upload", "clipboard"],
+                                                          brush=gr.Brush(default_size=12, colors=["#000000"]),
+                                                          layers=False, transforms=()))
+                    s_a, s_b, s_c = s_slots
                     s_obs = gr.Radio([1, 4], value=4, label="observations (1 = under-determined, 4 = over-determined)")
                     s_rounds = gr.Slider(1, U.CAPS["rounds"], 10, step=1, label="rounds T")
                     s_seed = gr.Number(0, precision=0, minimum=0, label="seed (mixing matrix, init)")

@@ -53,3 +53,14 @@ def test_separate_bad_input_and_bad_image():
         next(U.separate_run(None, None, None, 7, 1, 0))
     with pytest.raises(R.UserError):
         next(U.separate_run(np.zeros((2, 2, 7), dtype=np.uint8), None, None, 4, 1, 0))
+
+
+def test_separate_uses_a_drawing_and_fills_empty_slots():
+    blank = np.zeros((140, 140, 4), dtype=np.uint8)  # an untouched editor canvas
+    drawn = blank.copy()
+    drawn[30:110, 65:78] = (0, 0, 0, 255)  # a "1"
+    frames = list(U.separate_run({"composite": drawn, "background": None, "layers": []},
+                                 {"composite": blank, "background": None, "layers": []}, None, 4, 1, 0))
+    notes = frames[-1]["notes"]
+    assert "source 1: " in notes and "source 1: shipped" not in notes
+    assert "source 2: shipped test digit (slot empty)" in notes and "source 3: shipped" in notes

@@ -24,7 +24,7 @@ from ..physics import make_operator
 from ..physics.mixing import mix
 from ..solvers.blind import blind, bss
 from ..unknown import blind_baselines, separation_baselines
-from .reconstruct import DEVICE, MAX_FPS, UserError, _check_number, load_input
+from .reconstruct import DEVICE, MAX_FPS, UserError, _check_number, _editor_image, load_input
 from .render import curve, show
 
 GENERATOR = "mnist-dcgan"  # the paper's setting: a GAN with a discriminator, latents in [−1, 1]
@@ -119,9 +119,10 @@ def separate_run(a, b, c, n_obs, rounds, seed) -> Iterator[dict[str, Any]]:
     prior = load_prior(GENERATOR, DEVICE)
     srcs, notes = [], []
     for i, img in enumerate((a, b, c)):
-        if img is None:
+        img = _editor_image(img)
+        if img is None or (isinstance(img, np.ndarray) and img.ndim == 3 and img.shape[2] == 4 and img[..., 3].max() == 0):
             srcs.append(shipped_digits(1, offset=3 * (seed % 21) + i))
-            notes.append(f"source {i + 1}: shipped test digit")
+            notes.append(f"source {i + 1}: shipped test digit (slot empty)")
         else:
             xi, ni = load_input(img, prior)
             srcs.append(xi.cpu())
