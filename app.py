@@ -193,33 +193,34 @@ def build_demo() -> gr.Blocks:
                         "mixing network and one latent per source are learned together (Anirudh et al. 2020, §3.2). "
                         "Draw or upload up to three digits; an empty slot uses a shipped test digit.")
             with gr.Row(equal_height=False):
-                with gr.Column(scale=1, min_width=280):
+                with gr.Column(scale=1, min_width=260):
+                    s_obs = gr.Radio([1, 4], value=4, label="observations (1 = under-determined, 4 = over-determined)")
+                    s_rounds = gr.Slider(1, U.CAPS["rounds"], 10, step=1, label="rounds T")
+                    s_seed = gr.Number(0, precision=0, minimum=0, label="seed (mixing matrix, init, shipped digits)")
+                    with gr.Row():
+                        s_run = gr.Button("Mix and separate", variant="primary", elem_id="gp-sep-run")
+                        s_stop = gr.Button("Stop", variant="stop")
+                    s_status = gr.Markdown(elem_id="gp-sep-status")
+                    s_notes = gr.Markdown()
+                with gr.Column(scale=3):
                     s_slots = []
                     with gr.Row():
                         for i in range(3):  # draw (black on the white canvas) or upload; empty = a shipped digit
                             s_slots.append(gr.ImageEditor(type="numpy", image_mode="RGBA", label=f"digit {i + 1}",
-                                                          canvas_size=(140, 140), height=200, sources=["upload", "clipboard"],
+                                                          canvas_size=(140, 140), height=190, sources=["upload", "clipboard"],
                                                           brush=gr.Brush(default_size=12, colors=["#000000"]),
                                                           layers=False, transforms=()))
                     s_a, s_b, s_c = s_slots
-                    s_obs = gr.Radio([1, 4], value=4, label="observations (1 = under-determined, 4 = over-determined)")
-                    s_rounds = gr.Slider(1, U.CAPS["rounds"], 10, step=1, label="rounds T")
-                    s_seed = gr.Number(0, precision=0, minimum=0, label="seed (mixing matrix, init)")
-                    with gr.Row():
-                        s_run = gr.Button("Mix and separate", variant="primary")
-                        s_stop = gr.Button("Stop", variant="stop")
-                    s_status = gr.Markdown()
-                    s_notes = gr.Markdown()
-                with gr.Column(scale=3):
                     with gr.Row():
                         s_sources = gr.Image(label="sources X", **IMG)
                         s_mix = gr.Image(label="mixtures Y", **IMG)
-                        s_rec = gr.Image(label="separated (mixing network)", **IMG)
+                        s_rec = gr.Image(label="separated (mixing network)", elem_id="gp-sep-result", **IMG)
+                    s_table = gr.Dataframe(headers=U.SEPARATE_HEADERS, label="per-source PSNR (best matching)",
+                                           interactive=False, elem_id="gp-sep-table")
                     with gr.Row():
                         s_add = gr.Image(label="additive baseline", **IMG)
                         s_ica = gr.Image(label="FastICA", **IMG)
                         s_curve = gr.Image(label="loss (log scale)", height=210, format="png")
-                    s_table = gr.Dataframe(headers=U.SEPARATE_HEADERS, label="per-source PSNR (best matching)", interactive=False)
 
         # --- Reconstruct wiring ---
         def on_operator(op, m):
