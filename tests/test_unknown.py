@@ -12,7 +12,6 @@ from genprior_demo.physics.corruptions import CORRUPTIONS, corrupt
 from genprior_demo.physics.mixing import mix
 from genprior_demo.solvers import solve
 from genprior_demo.solvers.blind import SurrogateConv, blind, bss, fastica_sources
-from genprior_demo.solvers.uair import uair
 
 from .conftest import tiny_prior
 
