@@ -262,7 +262,7 @@ def exp_bss(x, rep: Report, mixtures: int = 10):
     gan = load_prior("mnist-dcgan")
     xs = x[:3 * mixtures].view(mixtures, 3, *x.shape[-2:])
     cfg = BSSConfig(seed=SEED)
-    lines = [f"\n## Source separation (Anirudh et al. §3.2), {mixtures} mixtures of 3 test digits\n",
+    lines = [f"\n## Source separation (Anirudh et al. §3.2), {mixtures} mixtures of 3 test digits, one unknown M\n",
              "Mean per-source PSNR (dB) after matching sources (best permutation), mean ± std over mixtures; "
              f"T = {cfg.rounds} rounds of 50 + 50 steps, mixing network 16 ReLU units.\n",
              "| observations | method | PSNR (dB) | seconds (all mixtures) |", "|---|---|---|---|"]

@@ -1,8 +1,9 @@
 """Source mixtures for blind source separation (Anirudh et al. 2020, §3.2): Y = |Mᵀ X|.
 
-X (B, S, H, W) stacks S source images per mixture; M (B, S, O) has entries drawn from N(−0.5, 0.5²),
-so weights may be negative, and the absolute value makes the mixing non-linear. O = 1 is the
-under-determined case, O = 4 the over-determined one.
+X (B, S, H, W) stacks S source images per mixture; one unknown mixing matrix M (S, O), entries drawn
+from N(−0.5, 0.5²), is shared by all B mixtures — the blind setting: many observations of one unknown
+process, from which the surrogate mixing network is learned jointly. Weights may be negative, and the
+absolute value makes the mixing non-linear. O = 1 is the under-determined case, O = 4 the over-determined one.
 """
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import torch
 
 
 def mix(x: torch.Tensor, n_obs: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mixtures Y (B, O, H, W), mixing matrices M (B, S, O)) for sources ``x`` (B, S, H, W)."""
+    """(mixtures Y (B, O, H, W), the mixing matrix M (S, O)) for sources ``x`` (B, S, H, W)."""
     if x.ndim != 4:
         raise ValueError(f"sources must be (B, S, H, W), got {tuple(x.shape)}")
     if not 1 <= n_obs <= 16:
         raise ValueError(f"observations per mixture must be in [1, 16], got {n_obs}")
-    B, S = x.shape[:2]
-    M = (-0.5 + 0.5 * torch.randn(B, S, n_obs, generator=g, device=g.device)).to(x)
-    return torch.einsum("bso,bshw->bohw", M, x).abs(), M
+    S = x.shape[1]
+    M = (-0.5 + 0.5 * torch.randn(S, n_obs, generator=g, device=g.device)).to(x)
+    return torch.einsum("so,bshw->bohw", M, x).abs(), M

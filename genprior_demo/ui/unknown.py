@@ -131,7 +131,7 @@ def separate_run(a, b, c, n_obs, rounds, seed) -> Iterator[dict[str, Any]]:
     y, M = mix(x, n_obs, seeded(seed))
     base = {"sources": tile(x[0][:, None]), "mixtures": tile(y[0][:, None] / y.max().clamp_min(1e-12)),
             "notes": "; ".join(notes) + f". Mixing M (3×{n_obs}, unknown to the method): "
-                     + " / ".join(" ".join(f"{v:+.2f}" for v in row) for row in M[0].cpu().tolist())}
+                     + " / ".join(" ".join(f"{v:+.2f}" for v in row) for row in M.cpu().tolist())}
     cfg = BSSConfig(rounds=rounds, seed=seed)
     history: dict[str, list] = {}
     stream = bss(y, None, prior, cfg)
