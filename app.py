@@ -163,16 +163,16 @@ def build_demo() -> gr.Blocks:
                         "F̂ (two linear conv layers) and the latents together (Anirudh et al. 2020, Algorithm 1).")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=1, min_width=280):
+                    with gr.Row():
+                        b_run = gr.Button("Run", variant="primary", elem_id="gp-blind-run")
+                        b_stop = gr.Button("Stop", variant="stop")
+                    b_status = gr.Markdown(elem_id="gp-blind-status")
                     b_hidden = gr.Radio(list(U.HIDDEN), value=next(iter(U.HIDDEN)), label="hidden operator F")
                     b_n = gr.Slider(2, U.CAPS["n"], 8, step=1, label="N observations (same F)")
                     b_noise = gr.Slider(0, U.CAPS["noise"], 0.0, step=0.01, label="noise σ")
                     b_rounds = gr.Slider(1, U.CAPS["rounds"], 10, step=1, label="rounds T (each: 50 steps on F̂, 50 on z)")
                     b_lr = gr.Number(BlindConfig.lr_z, minimum=1e-5, maximum=0.5, label="learning rate of z")
                     b_seed = gr.Number(0, precision=0, minimum=0, label="seed (also picks the digits)")
-                    with gr.Row():
-                        b_run = gr.Button("Run", variant="primary", elem_id="gp-blind-run")
-                        b_stop = gr.Button("Stop", variant="stop")
-                    b_status = gr.Markdown(elem_id="gp-blind-status")
                 with gr.Column(scale=3):
                     with gr.Row():
                         b_obs = gr.Image(label="observations y_j", **IMG)
@@ -194,13 +194,13 @@ def build_demo() -> gr.Blocks:
                         "Draw or upload up to three digits; an empty slot uses a shipped test digit.")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=1, min_width=260):
-                    s_obs = gr.Radio([1, 4], value=4, label="observations (1 = under-determined, 4 = over-determined)")
-                    s_rounds = gr.Slider(1, U.CAPS["rounds"], 10, step=1, label="rounds T")
-                    s_seed = gr.Number(0, precision=0, minimum=0, label="seed (mixing matrix, init, shipped digits)")
                     with gr.Row():
                         s_run = gr.Button("Mix and separate", variant="primary", elem_id="gp-sep-run")
                         s_stop = gr.Button("Stop", variant="stop")
                     s_status = gr.Markdown(elem_id="gp-sep-status")
+                    s_obs = gr.Radio([1, 4], value=4, label="observations (1 = under-determined, 4 = over-determined)")
+                    s_rounds = gr.Slider(1, U.CAPS["rounds"], 10, step=1, label="rounds T")
+                    s_seed = gr.Number(0, precision=0, minimum=0, label="seed (mixing matrix, init, shipped digits)")
                     s_notes = gr.Markdown()
                 with gr.Column(scale=3):
                     s_slots = []

@@ -38,8 +38,9 @@ HIDDEN = {
 CAPS = {"n": 32, "rounds": 60, "t": 200, "noise": 0.2}
 
 
-def tile(x: torch.Tensor, nrow: int = 8, target: int = 512) -> np.ndarray:
-    """A batch (N, C, H, W) as one crisp grid image (nearest-neighbour enlarged)."""
+def tile(x: torch.Tensor, nrow: int = 4, target: int = 420) -> np.ndarray:
+    """A batch (N, C, H, W) as one crisp grid image (nearest-neighbour enlarged), 4 digits a row so each
+    is shown at ~100 px, not as a stamp."""
     return show(make_grid(x.detach().cpu().clamp(0, 1), nrow=min(nrow, x.shape[0]), padding=2, pad_value=0.4), target)
 
 
