@@ -17,7 +17,7 @@ import torch
 from .device import seeded
 from .evaluate import SHAPES_TEST_SEED, test_images
 from .generators import load_prior
-from .metrics import lpips_distance, psnr, ssim
+from .metrics import lpips_distance, psnr_each, ssim
 from .pipeline import make_problem, method_stream
 from .solvers import solve
 from .solvers.backprojection import backproject
@@ -27,7 +27,7 @@ SEED = 0
 
 
 def _scores(xhat: torch.Tensor, x: torch.Tensor, sec: float) -> dict:
-    ps = [psnr(xhat[i], x[i]) for i in range(x.shape[0])]
+    ps = psnr_each(xhat, x)
     ss = [ssim(xhat[i], x[i]) for i in range(x.shape[0])]
     lp = [lpips_distance(xhat[i], x[i]) for i in range(x.shape[0])]
     return dict(psnr=ps, ssim=ss, lpips=None if lp[0] is None else lp, sec=sec)
@@ -193,7 +193,7 @@ def exp_deblur(x, x_val, rep: Report):
     for name, meth, pr, ov in rows:
         if meth == "naive-blur":
             prob = make_problem(x, "uniform-blur", {"size": 9}, noise, SEED)
-            r = dict(psnr=[psnr(prob.y[i], x[i]) for i in range(len(x))], ssim=[ssim(prob.y[i], x[i]) for i in range(len(x))],
+            r = dict(psnr=psnr_each(prob.y, x), ssim=[ssim(prob.y[i], x[i]) for i in range(len(x))],
                      lpips=None, sec=0.0)
         else:
             r = run(x, "uniform-blur", {"size": 9}, noise, meth, pr, ov)
@@ -220,10 +220,6 @@ def exp_shapes(n: int, rep: Report):
             rep.add("shapes", "\n".join(lines))
 
 
-def _mean_psnr(xhat, x) -> list[float]:
-    return [psnr(xhat[i], x[i]) for i in range(x.shape[0])]
-
-
 def exp_blind(x, rep: Report, n: int = 25):
     """Anirudh et al. Table 1 setting scaled to 32×32: N = 25 digits, one hidden operator."""
     from .config import BlindConfig
@@ -246,7 +242,7 @@ def exp_blind(x, rep: Report, n: int = 25):
         rows = [("blind (surrogate F̂, F unknown)", r.x, time.perf_counter() - t)]
         rows += list(blind_baselines(prob.y, prob.physics, gan, SEED))
         for label, xs, sec in rows:
-            p = np.array(_mean_psnr(xs, x))
+            p = np.array(psnr_each(xs, x))
             lines.append(f"| {title} | {label} | {p.mean():.2f} ± {p.std():.2f} | {sec:.1f} |")
             raw.setdefault(op_name, {})[label] = p.tolist()
         rep.add("blind", "\n".join(lines) + "\n", raw, n=n)
@@ -320,7 +316,7 @@ def exp_uair(x, rep: Report, n_dip: int = 10):
             xx = x[:out.shape[0]]
             sec = (time.perf_counter() - t) / xx.shape[0]
             mse = ((out - xx) ** 2).flatten(1).mean(1).cpu().numpy() * 100
-            p = np.array(_mean_psnr(out, xx))
+            p = np.array(psnr_each(out, xx))
             lines.append(f"| {kind} | {label} | {mse.mean():.3f} ± {mse.std():.3f} | {p.mean():.2f} | {sec:.4f} |")
             raw.setdefault(kind, {})[label] = mse.tolist()
             rep.add("uair", "\n".join(lines) + "\n", raw)

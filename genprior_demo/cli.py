@@ -191,7 +191,7 @@ def _cmd_blind(a) -> int:
     from .config import BlindConfig, make_config
     from .generators import load_prior
     from .imaging import save_png
-    from .metrics import psnr
+    from .metrics import psnr_each
     from .pipeline import make_problem
     from .solvers import solve
     from .solvers.blind import blind
@@ -220,7 +220,7 @@ def _cmd_blind(a) -> int:
     save_png(0.5 + 0.5 * k / k.abs().max().clamp_min(1e-12), out / "surrogate_impulse_response.png")
     record = {"operator": a.operator, "operator_params": prob.physics.params, "noise": a.noise, "seed": a.seed,
               "images": source, "config": dataclasses.asdict(cfg),
-              "results": {lab: {"psnr_mean": float(np.mean([psnr(xs[i], x[i]) for i in range(len(x))])),
+              "results": {lab: {"psnr_mean": float(np.mean(psnr_each(xs, x))),
                                 "seconds": round(sec, 2)} for lab, xs, sec in rows}}
     (out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
     for lab, v in record["results"].items():

@@ -23,6 +23,11 @@ def psnr(x: torch.Tensor, ref: torch.Tensor, data_range: float = 1.0) -> float:
     return math.inf if mse == 0 else 10 * math.log10(data_range**2 / mse)
 
 
+def psnr_each(x: torch.Tensor, ref: torch.Tensor) -> list[float]:
+    """PSNR of every image of a batch (B, C, H, W) against ``ref`` (B, C, H, W)."""
+    return [psnr(x[i], ref[i]) for i in range(ref.shape[0])]
+
+
 def ssim(x: torch.Tensor, ref: torch.Tensor, data_range: float = 1.0) -> float:
     """Structural similarity (scikit-image, Gaussian-free 7×7 default window) of one image."""
     from skimage.metrics import structural_similarity

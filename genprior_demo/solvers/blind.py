@@ -38,12 +38,17 @@ class SurrogateConv(nn.Module):
         return self.c2(self.c1(x))
 
     def impulse_response(self, size: int) -> torch.Tensor:
-        """F̂ applied to a centred unit impulse minus F̂(0) (the bias): its effective kernel (1, C, s, s)."""
-        d = torch.zeros(1, self.c1.in_channels, size, size, device=self.c1.weight.device)
-        with torch.no_grad():
-            base = self(torch.zeros_like(d))
-            d[..., size // 2, size // 2] = 1.0
-            return self(d) - base
+        """F̂'s effective kernel (1, C, size, size) (its bias removed)."""
+        return impulse_response(self, self.c1.in_channels, size, self.c1.weight.device)
+
+
+def impulse_response(f: Callable, channels: int, size: int, device="cpu") -> torch.Tensor:
+    """f(δ) − f(0) for a centred unit impulse δ (1, C, size, size): the kernel of an affine map f."""
+    d = torch.zeros(1, channels, size, size, device=device)
+    with torch.no_grad():
+        base = f(torch.zeros_like(d))
+        d[..., size // 2, size // 2] = 1.0
+        return f(d) - base
 
 
 class MixingNet(nn.Module):
@@ -75,40 +80,44 @@ def realism(prior, x: torch.Tensor) -> torch.Tensor:
     return -F.softplus(prior.discriminator(x))
 
 
-def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, images: Callable,
-              cfg, clock: Clock) -> StepStream:
+def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arrange: Callable,
+              cfg, clock: Clock, extra: Callable[[], dict] | None = None) -> StepStream:
     """Algorithm 1: per round T1 steps on the surrogate (images fixed), T2 on z (surrogate fixed).
-    ``images(z)`` → what the surrogate takes; yields after each round, returns the last Step."""
+    ``arrange(G(z))`` → what the surrogate takes; ``extra()`` is added to every Step's extra. Yields after
+    each round, returns the last Step."""
     params = [p for p in surrogate.parameters() if p.requires_grad]
     opt_f = torch.optim.Adam(params, cfg.lr_f) if params else None
     opt_z = torch.optim.Adam([z], cfg.lr_z)
     per_item = lambda r: r.abs().flatten(1).sum(1)  # noqa: E731  ‖·‖₁ per observation
+
+    def terms():  # G(z) once, for both the data term and the discriminator
+        xs = prior(z)
+        X = arrange(xs)
+        return X, per_item(surrogate(X) - y), realism(prior, xs)
+
     step = None
     for t in range(1, cfg.rounds + 1):
         if opt_f is not None:
             with torch.no_grad():
-                X = images(z)
+                X = arrange(prior(z))
             for _ in range(cfg.t1):
                 opt_f.zero_grad(set_to_none=True)
                 per_item(surrogate(X) - y).sum().backward()
                 opt_f.step()
         for _ in range(cfg.t2):
             opt_z.zero_grad(set_to_none=True)
-            X = images(z)
-            data = per_item(surrogate(X) - y)
-            real = realism(prior, prior(z))
+            _, data, real = terms()
             (data.sum() + cfg.alpha * real.sum()).backward()
             opt_z.step()
             with torch.no_grad():
                 prior.project(z)
         with torch.no_grad():
-            X = images(z)
-            data = per_item(surrogate(X) - y)
-            real = realism(prior, prior(z))
+            X, data, real = terms()
         clock.pause()
         step = Step(t * (cfg.t1 + cfg.t2), X.detach(), {"data ‖F̂(x) − y‖₁": float(data.mean()),
                                                       "log(1 − D)": float(real.mean())},
-                    float(data.mean()), clock.total, done=t == cfg.rounds, extra={"z": z.detach().clone()})
+                    float(data.mean()), clock.total, done=t == cfg.rounds,
+                    extra={"z": z.detach().clone(), **(extra() if extra else {})})
         if t < cfg.rounds:
             yield step
         clock.resume()
@@ -127,16 +136,8 @@ def blind(y: torch.Tensor, physics, prior, cfg: BlindConfig = BlindConfig()) -> 
     torch.manual_seed(cfg.seed)  # F̂'s initialisation
     surrogate = SurrogateConv(prior.channels, cfg.filters, cfg.ksize).to(y.device)
     z = prior.sample_latent(y.shape[0], g).requires_grad_(True)
-    stream = alternate(y, prior, z, surrogate, prior, cfg, clock)
-    while True:
-        try:
-            step = next(stream)
-        except StopIteration as stop:
-            step = stop.value
-            step.extra.update(surrogate=surrogate, kernel=surrogate.impulse_response(prior.size))
-            return step
-        step.extra.update(surrogate=surrogate, kernel=surrogate.impulse_response(prior.size))
-        yield step
+    report = lambda: {"surrogate": surrogate, "kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
+    return (yield from alternate(y, prior, z, surrogate, lambda xs: xs, cfg, clock, report))
 
 
 @register("bss", BSSConfig, needs_prior=True, title="Blind source separation (surrogate mixing)", forward_model="unknown",
@@ -154,8 +155,8 @@ def bss(y: torch.Tensor, physics, prior, cfg: BSSConfig = BSSConfig()) -> StepSt
     mix = AdditiveMix(O) if cfg.additive else MixingNet(S, O, cfg.hidden)
     mix = mix.to(y.device)
     z = prior.sample_latent(B * S, g).requires_grad_(True)  # (B·S, k): S latents per mixture
-    images = lambda zz: prior(zz).view(B, S, prior.size, prior.size)  # noqa: E731
-    return (yield from alternate(y, prior, z, mix, images, cfg, clock))
+    arrange = lambda xs: xs.view(B, S, prior.size, prior.size)  # noqa: E731  (B·S, 1, H, W) → (B, S, H, W)
+    return (yield from alternate(y, prior, z, mix, arrange, cfg, clock))
 
 
 def fastica_sources(y: torch.Tensor, sources: int, seed: int = 0) -> tuple[torch.Tensor, str]:

@@ -114,11 +114,16 @@ def _editor_image(v):
     return v
 
 
+def is_blank(image) -> bool:
+    """An untouched drawing canvas: RGBA with nothing painted (alpha 0 everywhere)."""
+    return isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 4 and image[..., 3].max() == 0
+
+
 def load_input(image: Any, prior) -> tuple[torch.Tensor, list[str]]:
     image = _editor_image(image)
     if image is None:
         raise UserError("Pick an example, upload an image or draw one first.")
-    if isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 4 and image[..., 3].max() == 0:
+    if is_blank(image):
         raise UserError("The drawing is empty: draw a digit first.")
     style = "digit" if prior is not None and prior.meta.get("dataset") == "mnist" else "resize"
     channels, size = (prior.image_shape[:2] if prior is not None else (1, 32))

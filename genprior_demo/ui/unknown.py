@@ -19,12 +19,12 @@ from ..config import BlindConfig, BSSConfig
 from ..data import shipped_digits
 from ..device import seeded
 from ..generators import load_prior
-from ..metrics import matched_psnr, psnr
+from ..metrics import matched_psnr, psnr_each
 from ..physics import make_operator
 from ..physics.mixing import mix
-from ..solvers.blind import blind, bss
+from ..solvers.blind import blind, bss, impulse_response
 from ..unknown import blind_baselines, separation_baselines
-from .reconstruct import DEVICE, MAX_FPS, UserError, _check_number, _editor_image, load_input
+from .reconstruct import DEVICE, MAX_FPS, UserError, _check_number, _editor_image, is_blank, load_input
 from .render import curve, show
 
 GENERATOR = "mnist-dcgan"  # the paper's setting: a GAN with a discriminator, latents in [−1, 1]
@@ -35,7 +35,7 @@ HIDDEN = {
     "Sobel edge map": ("edge-sobel", {}),
     "motion blur, 9 px": ("motion-blur", {"length": 9, "angle": 30.0}),
 }
-CAPS = {"n": 32, "rounds": 60, "t": 200, "noise": 0.2}
+CAPS = {"n": 32, "rounds": 60, "noise": 0.2}
 
 
 def tile(x: torch.Tensor, nrow: int = 4, target: int = 420) -> np.ndarray:
@@ -51,14 +51,26 @@ def kernel_image(k: torch.Tensor, crop: int = 15) -> np.ndarray:
     return show(0.5 + 0.5 * c / c.abs().max().clamp_min(1e-12), 210)
 
 
-def _true_impulse(op, size: int) -> torch.Tensor:
-    d = torch.zeros(1, 1, size, size)
-    d[..., size // 2, size // 2] = 1.0
-    return op.A(d)
-
-
 def _mean_psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float(np.mean([psnr(a[i], b[i]) for i in range(b.shape[0])]))
+    return float(np.mean(psnr_each(a, b)))
+
+
+def _paced(stream) -> Iterator[tuple[Any, bool, bool]]:
+    """(step, done, due) for every step of a method's stream: ``due`` when a frame should go to the page
+    (at most MAX_FPS a second, and always the final step)."""
+    last = 0.0
+    while True:
+        try:
+            step, done = next(stream), False
+        except StopIteration as stop:
+            step, done = stop.value, True
+        now = time.perf_counter()
+        due = done or now - last >= 1.0 / MAX_FPS
+        if due:
+            last = now
+        yield step, done, due
+        if done:
+            return
 
 
 def blind_run(hidden: str, n, noise, rounds, lr_z, seed) -> Iterator[dict[str, Any]]:
@@ -77,39 +89,29 @@ def blind_run(hidden: str, n, noise, rounds, lr_z, seed) -> Iterator[dict[str, A
     op = make_operator(name, prior.image_shape, device=DEVICE, **params)
     y = op.measure(x, noise, seeded(seed + 1))
     probe = shipped_digits(1, offset=(seed + n) % 64).to(DEVICE)  # a clean digit not among the N
-    true_k, true_probe = kernel_image(_true_impulse(op, 32)), show(op.A(probe)[0].clamp(0, 1))
+    true_k = kernel_image(impulse_response(op.A, 1, prior.size, DEVICE))
+    true_probe = show(op.A(probe)[0].clamp(0, 1))
     cfg = BlindConfig(rounds=rounds, lr_z=lr_z, seed=seed)
     history: dict[str, list] = {}
     base = {"obs": tile(y.clamp(0, 1)), "true_kernel": true_k, "true_probe": true_probe, "truth": tile(x)}
-    stream = blind(y, op, prior, cfg)
-    last = 0.0
-    while True:
-        try:
-            step = next(stream)
-            done = False
-        except StopIteration as stop:
-            step, done = stop.value, True
-        for k, v in step.losses.items():
-            if k.startswith("data"):
-                history.setdefault("blind: ‖F̂(G(z)) − y‖₁ / N", []).append((step.iteration, v))
-        now = time.perf_counter()
-        if done or now - last >= 1.0 / MAX_FPS:
-            last = now
-            with torch.no_grad():
-                fprobe = step.extra["surrogate"](probe)
-            yield dict(base, rec=tile(step.x), kernel=kernel_image(step.extra["kernel"]),
-                       probe=show(fprobe[0].clamp(0, 1)), curve=curve(history, "surrogate loss"),
-                       status=f"blind: round {step.iteration // (cfg.t1 + cfg.t2)}/{rounds}, {step.elapsed:.1f} s",
-                       table=None)
-        if done:
-            break
+
+    def frame(step) -> dict[str, Any]:
+        with torch.no_grad():
+            fprobe = step.extra["surrogate"](probe)
+        return dict(base, rec=tile(step.x), kernel=kernel_image(step.extra["kernel"]),
+                    probe=show(fprobe[0].clamp(0, 1)), curve=curve(history, "surrogate loss"))
+
+    for step, done, due in _paced(blind(y, op, prior, cfg)):
+        history.setdefault("blind: ‖F̂(G(z)) − y‖₁ / N", []).append((step.iteration, step.residual))
+        if due and not done:
+            yield dict(frame(step), status=f"blind: round {step.iteration // (cfg.t1 + cfg.t2)}/{rounds}, "
+                                           f"{step.elapsed:.1f} s", table=None)
+    final = frame(step)  # rendered once; the baselines only add rows
     rows = [["blind (surrogate F̂)", f"{_mean_psnr(step.x, x):.2f}", f"{step.elapsed:.1f}"]]
-    yield dict(base, rec=tile(step.x), kernel=kernel_image(step.extra["kernel"]), probe=show(fprobe[0].clamp(0, 1)),
-               curve=curve(history, "surrogate loss"), status="baselines: no forward model, true F…", table=rows)
+    yield dict(final, status="baselines: no forward model, true F…", table=list(rows))
     for label, xb, sec in blind_baselines(y, op, prior, seed):
         rows.append([label, f"{_mean_psnr(xb, x):.2f}", f"{sec:.1f}"])
-    yield dict(base, rec=tile(step.x), kernel=kernel_image(step.extra["kernel"]), probe=show(fprobe[0].clamp(0, 1)),
-               curve=curve(history, "surrogate loss"), status=f"done — blind: {step.elapsed:.1f} s", table=rows)
+    yield dict(final, status=f"done — blind: {step.elapsed:.1f} s", table=rows)
 
 
 def separate_run(a, b, c, n_obs, rounds, seed) -> Iterator[dict[str, Any]]:
@@ -121,7 +123,7 @@ def separate_run(a, b, c, n_obs, rounds, seed) -> Iterator[dict[str, Any]]:
     srcs, notes = [], []
     for i, img in enumerate((a, b, c)):
         img = _editor_image(img)
-        if img is None or (isinstance(img, np.ndarray) and img.ndim == 3 and img.shape[2] == 4 and img[..., 3].max() == 0):
+        if img is None or is_blank(img):
             srcs.append(shipped_digits(1, offset=3 * (seed % 21) + i))
             notes.append(f"source {i + 1}: shipped test digit (slot empty)")
         else:
@@ -135,24 +137,16 @@ def separate_run(a, b, c, n_obs, rounds, seed) -> Iterator[dict[str, Any]]:
                      + " / ".join(" ".join(f"{v:+.2f}" for v in row) for row in M.cpu().tolist())}
     cfg = BSSConfig(rounds=rounds, seed=seed)
     history: dict[str, list] = {}
-    stream = bss(y, None, prior, cfg)
-    last = 0.0
-    while True:
-        try:
-            step, done = next(stream), False
-        except StopIteration as stop:
-            step, done = stop.value, True
+    for step, done, due in _paced(bss(y, None, prior, cfg)):
         history.setdefault("mixing network: ‖M̂(G(z)) − y‖₁", []).append((step.iteration, step.residual))
-        now = time.perf_counter()
-        if done or now - last >= 1.0 / MAX_FPS:
-            last = now
+        if due and not done:
             yield dict(base, rec=tile(step.x[0][:, None]), additive=None, ica=None, curve=curve(history, "loss"),
                        status=f"separating: round {step.iteration // (cfg.t1 + cfg.t2)}/{rounds}, {step.elapsed:.1f} s",
                        table=None)
-        if done:
-            break
     ps, _ = matched_psnr(step.x[0], x[0])
     rows = [["mixing network (Anirudh et al.)", *(f"{p:.2f}" for p in ps), f"{np.mean(ps):.2f}", f"{step.elapsed:.1f}"]]
+    yield dict(base, rec=tile(step.x[0][:, None]), additive=None, ica=None, curve=curve(history, "loss"),
+               status="baselines: additive model, FastICA…", table=list(rows))
     imgs = {}
     for label, xs, sec, note in separation_baselines(y, prior, cfg):
         pb, _ = matched_psnr(xs[0].cpu(), x[0].cpu())
