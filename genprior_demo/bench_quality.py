@@ -223,8 +223,7 @@ def exp_shapes(n: int, rep: Report):
 def exp_blind(x, rep: Report, n: int = 25):
     """Anirudh et al. Table 1 setting scaled to 32×32: N = 25 digits, one hidden operator."""
     from .config import BlindConfig
-    from .solvers.blind import blind
-    from .unknown import blind_baselines
+    from .unknown import blind_comparison
 
     gan = load_prior("mnist-dcgan")
     x = x[:n]
@@ -237,10 +236,7 @@ def exp_blind(x, rep: Report, n: int = 25):
     for title, op_name, params in (("Gaussian blur 11×11, σ = 2.5", "gaussian-blur", {"size": 11, "sigma": 2.5}),
                                    ("Sobel edge map", "edge-sobel", {})):
         prob = make_problem(x, op_name, params, 0.0, SEED)
-        t = time.perf_counter()
-        r = solve(blind(prob.y, prob.physics, gan, cfg))
-        rows = [("blind (surrogate F̂, F unknown)", r.x, time.perf_counter() - t)]
-        rows += list(blind_baselines(prob.y, prob.physics, gan, SEED))
+        _, rows = blind_comparison(prob.y, prob.physics, gan, cfg, SEED)
         for label, xs, sec in rows:
             p = np.array(psnr_each(xs, x))
             lines.append(f"| {title} | {label} | {p.mean():.2f} ± {p.std():.2f} | {sec:.1f} |")
@@ -252,8 +248,7 @@ def exp_bss(x, rep: Report, mixtures: int = 10):
     """Anirudh et al. §3.2: 3 digits per mixture, |MᵀX| with M ~ N(−0.5, 0.5²), 1 and 4 observations."""
     from .config import BSSConfig
     from .physics.mixing import mix
-    from .solvers.blind import bss
-    from .unknown import separation_baselines, separation_scores
+    from .unknown import separation_comparison, separation_scores
 
     gan = load_prior("mnist-dcgan")
     xs = x[:3 * mixtures].view(mixtures, 3, *x.shape[-2:])
@@ -265,10 +260,7 @@ def exp_bss(x, rep: Report, mixtures: int = 10):
     raw = {}
     for n_obs in (1, 4):
         y, _ = mix(xs, n_obs, seeded(SEED))
-        t = time.perf_counter()
-        r = solve(bss(y, None, gan, cfg))
-        rows = [("mixing network (Anirudh et al.)", r.x, time.perf_counter() - t, "")]
-        rows += list(separation_baselines(y, gan, cfg))
+        _, rows = separation_comparison(y, gan, cfg)
         for label, out, sec, note in rows:
             p = np.array(separation_scores(out, xs))
             lines.append(f"| {n_obs} | {label}{' (at most O components)' if note else ''} | {p.mean():.2f} ± {p.std():.2f} | {sec:.1f} |")

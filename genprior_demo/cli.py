@@ -14,7 +14,6 @@ import json
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -193,9 +192,7 @@ def _cmd_blind(a) -> int:
     from .imaging import save_png
     from .metrics import psnr_each
     from .pipeline import make_problem
-    from .solvers import solve
-    from .solvers.blind import blind
-    from .unknown import blind_baselines
+    from .unknown import blind_comparison
 
     if not 2 <= a.n <= 64:
         raise UsageError("--n must be in [2, 64]")
@@ -204,10 +201,7 @@ def _cmd_blind(a) -> int:
     x, source = _digits(a, a.n)
     prob = make_problem(x, a.operator, _kv(a.param, "--param"), a.noise, seed=a.seed)
     cfg = make_config(BlindConfig, {**_kv(a.set, "--set"), "seed": a.seed})
-    t = time.perf_counter()
-    r = solve(blind(prob.y, prob.physics, prior, cfg))
-    rows = [("blind (surrogate F̂, F unknown)", r.x, time.perf_counter() - t)] + list(
-        blind_baselines(prob.y, prob.physics, prior, a.seed))
+    r, rows = blind_comparison(prob.y, prob.physics, prior, cfg, a.seed)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     from torchvision.utils import make_grid
@@ -235,9 +229,7 @@ def _cmd_separate(a) -> int:
     from .generators import load_prior
     from .imaging import save_png
     from .physics.mixing import mix
-    from .solvers import solve
-    from .solvers.blind import bss
-    from .unknown import separation_baselines, separation_scores
+    from .unknown import separation_comparison, separation_scores
 
     if not 1 <= a.mixtures <= 20:
         raise UsageError("--mixtures must be in [1, 20]")
@@ -248,9 +240,7 @@ def _cmd_separate(a) -> int:
     x, source = _digits(a, cfg.sources * a.mixtures)
     x = x.view(a.mixtures, cfg.sources, 32, 32)
     y, M = mix(x, a.observations, seeded(a.seed))
-    t = time.perf_counter()
-    r = solve(bss(y, None, prior, cfg))
-    rows = [("mixing network (Anirudh et al.)", r.x, time.perf_counter() - t, "")] + list(separation_baselines(y, prior, cfg))
+    r, rows = separation_comparison(y, prior, cfg)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     from torchvision.utils import make_grid

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from .config import BSSConfig, CSGMConfig, WienerConfig
+from .config import BlindConfig, BSSConfig, CSGMConfig, WienerConfig
 from .metrics import matched_psnr
 from .physics import Convolution, make_operator
 from .solvers import solve
-from .solvers.blind import bss, fastica_sources
+from .solvers.blind import blind, bss, fastica_sources
 from .solvers.classical import wiener
 from .solvers.csgm import csgm
 
@@ -47,3 +47,19 @@ def separation_baselines(y: torch.Tensor, prior, cfg: BSSConfig) -> Iterator[tup
     t = time.perf_counter()
     outs, notes = zip(*(fastica_sources(y[b].cpu(), cfg.sources, cfg.seed) for b in range(y.shape[0])))
     yield "FastICA", torch.stack(outs).to(y.device), time.perf_counter() - t, notes[0]
+
+
+def blind_comparison(y: torch.Tensor, op, prior, cfg: BlindConfig, seed: int = 0):
+    """Blind inversion and its baselines on the same observations: (blind's final Step,
+    [(label, images, seconds), …] with blind first)."""
+    t = time.perf_counter()
+    r = solve(blind(y, op, prior, cfg))
+    return r, [("blind (surrogate F̂, F unknown)", r.x, time.perf_counter() - t), *blind_baselines(y, op, prior, seed)]
+
+
+def separation_comparison(y: torch.Tensor, prior, cfg: BSSConfig):
+    """Source separation and its baselines: (the final Step, [(label, sources, seconds, note), …])."""
+    t = time.perf_counter()
+    r = solve(bss(y, None, prior, cfg))
+    return r, [("mixing network (Anirudh et al.)", r.x, time.perf_counter() - t, ""),
+               *separation_baselines(y, prior, cfg)]
