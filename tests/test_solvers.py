@@ -196,6 +196,31 @@ def test_iagan_halves_iterations_when_noisy(gan, digit):
     assert final.iteration == 10 + 20
 
 
+def test_iagan_discrepancy_stop_ends_fine_tuning_at_the_noise_level(gan, digit):
+    from genprior_demo.config import IAGANConfig
+    from genprior_demo.solvers.iagan import iagan
+
+    prob = make_problem(digit, "sr", {"factor": 2}, noise=0.05, seed=1)
+    A, y = prob.physics.A, prob.y
+
+    def fit(x):
+        return float((A(x) - y).pow(2).sum())
+
+    def tuned_steps(cfg):
+        steps = list(iagan(y, prob.physics, gan, cfg))  # the generator's return value is not a list item
+        return sum("fine-tuning" in s.extra.get("phase", "") for s in steps)
+
+    cfg = IAGANConfig(csgm_iters=10, iters=80, every=5, restarts=1, lr_theta=1e-3)
+    full = solve(iagan(y, prob.physics, gan, cfg))
+    start, end = fit(full.extra["csgm"]), fit(full.x)
+    assert end < 0.9 * start  # fine-tuning lowers the residual on this problem
+    floor = (start + end) / 2
+    stop = IAGANConfig(**{**cfg.__dict__, "discrepancy": floor / (prob.physics.sigma ** 2 * y.numel())})
+    stopped = solve(iagan(y, prob.physics, gan, stop))
+    assert end <= fit(stopped.x) <= floor * (1 + 1e-5)
+    assert tuned_steps(stop) < tuned_steps(cfg)
+
+
 def test_tv_matches_scikit_image_chambolle():
     import numpy as np
     from skimage.data import camera

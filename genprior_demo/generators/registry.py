@@ -29,6 +29,8 @@ SPECS: dict[str, dict] = {
                      note="convolutional autoencoder, latent 16; Gaussian fitted to training codes"),
     "shapes-vae": dict(kind="vae", dataset="shapes", latent_dim=12, prior="gaussian",
                        note="convolutional VAE on circle+rectangle Shapes (Duff et al.)"),
+    "shapes-ae": dict(kind="ae", dataset="shapes", latent_dim=12, prior="gaussian",
+                      note="convolutional autoencoder on Shapes, latent 12 (Duff et al.'s AE); Gaussian fitted to codes"),
     "shapes-gan": dict(kind="gan", dataset="shapes", latent_dim=100, prior="gaussian",
                        note="DCGAN on Shapes, Gaussian latent"),
 }

@@ -5,6 +5,10 @@ Stage 1 is CSGM. Stage 2 jointly optimises z and *a copy* of the generator's wei
 with Adam at small learning rates, keeping the iterate with the smallest objective (the paper's early
 stopping) and halving the iterations when y is noisy. The shipped generator is never modified. Each
 image of a batch gets its own weight copy, so stage 2 runs image by image.
+
+On noisy data the objective keeps falling as G_θ fits the noise, so "smallest objective" never stops
+early; the optional ``discrepancy`` τ stops an image's fine-tuning at the first iterate whose residual
+reaches the noise level, ‖A G_θ(z) − y‖² ≤ τ σ² dim(y) (Morozov's discrepancy principle; our addition).
 """
 from __future__ import annotations
 
@@ -44,7 +48,10 @@ def iagan(y: torch.Tensor, physics, prior, cfg: IAGANConfig = IAGANConfig()) -> 
         with torch.no_grad():
             best = float((physics.A(G(z)) - yb).pow(2).sum())
         best_x = x_out[b:b + 1].clone()
+        floor = cfg.discrepancy * physics.sigma ** 2 * yb.numel()  # 0 when off or σ = 0
         for it in range(1, n_iter + 1):
+            if best <= floor:  # the fit has reached the noise level: stop this image
+                break
             opt.zero_grad(set_to_none=True)
             x = G(z)
             data = (physics.A(x) - yb).pow(2).sum()
