@@ -2,8 +2,10 @@
 
     python -m genprior_demo bench-quality --data-root ../shared/data --n 50 --experiments pgd,cs,sr,deblur,shapes
 
-Test digits are MNIST *test* images (never used in training), indices [0, n); λ/α of TV and Tikhonov
-are chosen on 10 other test digits (indices 9000–9009) from a small grid. Seeds are printed and written.
+Test digits are MNIST *test* images (never used in training), indices [0, n). Tuned settings are chosen
+on other images from small grids and printed in the tables: λ/α of TV and Tikhonov and back-projection's η
+(noisy SR) on 10 other test digits (indices 9000–9009); every λ of the Shapes section on validation Shapes
+(seed 998). Seeds are printed and written.
 """
 from __future__ import annotations
 
@@ -169,6 +171,9 @@ def _plot(res, path):
         ks = sorted(d)
         ax.plot(ks, [np.mean(d[k]["psnr"]) for k in ks], "o-", label=name)
     ax.set_xscale("log")
+    ks = sorted({k for d in res.values() for k in d})
+    ax.set_xticks(ks, [str(k) for k in ks], minor=False)
+    ax.set_xticks([], minor=True)
     ax.set_xlabel("measurements m")
     ax.set_ylabel("PSNR (dB)")
     ax.grid(True, alpha=0.3)
