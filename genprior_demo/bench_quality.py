@@ -9,6 +9,7 @@ on other images from small grids and printed in the tables: λ/α of TV and Tikh
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import time
 from pathlib import Path
@@ -86,17 +87,13 @@ class Report:
     def __init__(self, path: Path, n: int):
         self.path, self.n = path, n
         self.store_path = path.parent / "results.json"
-        store = json.loads(self.store_path.read_text()) if self.store_path.exists() else {}
-        self.sections: dict = store.get("sections", {})
-        self.raw: dict = store.get("raw", {})
-        old = path.read_text() if path.exists() else ""
-        self.discussion = old.split(MARK, 1)[1] if MARK in old else ""
+        self.sections: dict = {}  # read from the store under the lock at each add
+        self.raw: dict = {}
+        self.discussion = ""  # read from the file at each write
 
     def add(self, key: str, text: str, raw=None, n: int | None = None):
         title, _, rest = text.lstrip("\n").partition("\n")  # the stamp goes under the section's title
         stamp = f"_{n or self.n} test images, run {time.strftime('%Y-%m-%d')}, seed {SEED}._"
-        import fcntl
-
         with open(self.store_path.with_suffix(".lock"), "w") as lock:  # several runs may share docs/
             fcntl.flock(lock, fcntl.LOCK_EX)
             store = json.loads(self.store_path.read_text()) if self.store_path.exists() else {}

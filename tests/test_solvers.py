@@ -65,16 +65,20 @@ def prior_for(method, gan):
     return tiny_uair() if m.prior_kind == "uair" else gan
 
 
+def steps_and_final(stream):
+    """Every streamed Step and the final one (the generator's return value)."""
+    steps = []
+    while True:
+        try:
+            steps.append(next(stream))
+        except StopIteration as stop:
+            return steps, stop.value
+
+
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_streams_steps_and_lowers_residual(method, gan):
     prob = problem_for(method, gan)
-    stream = method_stream(prob, method, prior_for(method, gan), fast_overrides(method))
-    steps = []
-    try:
-        while True:
-            steps.append(next(stream))
-    except StopIteration as stop:
-        final = stop.value
+    steps, final = steps_and_final(method_stream(prob, method, prior_for(method, gan), fast_overrides(method)))
     if "iters" in fields(method) or method == "wiener":  # wiener on CS falls back to (iterative) Tikhonov
         assert len(steps) >= 2, "an iterative method must stream intermediate steps"
     assert final.done and final.iteration >= max([s.iteration for s in steps], default=0)
@@ -197,6 +201,8 @@ def test_iagan_halves_iterations_when_noisy(gan, digit):
 
 
 def test_iagan_discrepancy_stop_ends_fine_tuning_at_the_noise_level(gan, digit):
+    import dataclasses
+
     from genprior_demo.config import IAGANConfig
     from genprior_demo.solvers.iagan import iagan
 
@@ -206,19 +212,18 @@ def test_iagan_discrepancy_stop_ends_fine_tuning_at_the_noise_level(gan, digit):
     def fit(x):
         return float((A(x) - y).pow(2).sum())
 
-    def tuned_steps(cfg):
-        steps = list(iagan(y, prob.physics, gan, cfg))  # the generator's return value is not a list item
+    def tuned(steps):
         return sum("fine-tuning" in s.extra.get("phase", "") for s in steps)
 
     cfg = IAGANConfig(csgm_iters=10, iters=80, every=5, restarts=1, lr_theta=1e-3)
-    full = solve(iagan(y, prob.physics, gan, cfg))
+    full_steps, full = steps_and_final(iagan(y, prob.physics, gan, cfg))
     start, end = fit(full.extra["csgm"]), fit(full.x)
     assert end < 0.9 * start  # fine-tuning lowers the residual on this problem
     floor = (start + end) / 2
-    stop = IAGANConfig(**{**cfg.__dict__, "discrepancy": floor / (prob.physics.sigma ** 2 * y.numel())})
-    stopped = solve(iagan(y, prob.physics, gan, stop))
+    stop = dataclasses.replace(cfg, discrepancy=floor / (prob.physics.sigma ** 2 * y.numel()))
+    stopped_steps, stopped = steps_and_final(iagan(y, prob.physics, gan, stop))
     assert end <= fit(stopped.x) <= floor * (1 + 1e-5)
-    assert tuned_steps(stop) < tuned_steps(cfg)
+    assert tuned(stopped_steps) < tuned(full_steps)
 
 
 def test_tv_matches_scikit_image_chambolle():
