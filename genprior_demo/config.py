@@ -9,9 +9,16 @@ from typing import Any
 from .physics.base import Param
 
 
+SEED_MAX = 2**31 - 1  # seeds are non-negative 32-bit ints (torch.Generator.manual_seed accepts these)
+
+
 def knob(default, lo, hi, help: str, step=None, log: bool = False):
     """A config field with the range the UI shows and the server enforces."""
     return field(default=default, metadata=dict(lo=lo, hi=hi, step=step, help=help, log=log))
+
+
+def seed_knob(help: str = "random seed"):
+    return knob(0, 0, SEED_MAX, help)
 
 
 def params_of(cls) -> tuple[Param, ...]:
@@ -44,7 +51,7 @@ class CSGMConfig:
     lr: float = knob(0.1, 1e-4, 1.0, "Adam learning rate on z", log=True)  # Bora et al. 0.1 (celebA); 0.01 MNIST
     lam: float = knob(1e-3, 0.0, 10.0, "weight λ of ‖z‖² (prior term)", log=True)  # Bora et al. 0.001 (celebA)
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
-    seed: int = knob(0, 0, 2**31 - 1, "random seed of the restarts")
+    seed: int = seed_knob("random seed of the restarts")
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class IAGANConfig:
     lr_theta: float = knob(1e-5, 0.0, 1e-2, "fine-tuning learning rate on G's weights", log=True)  # paper 1e-4 (BEGAN); ANCHORS: BatchNorm DCGAN +1.8 dB at 1e-5, diverges at 1e-3
     discrepancy: float = knob(0.0, 0.0, 10.0, "stop fine-tuning once ‖A G(z) − y‖² ≤ τ·σ²·dim(y) (0 = off)")  # Morozov's principle, not in the paper
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
-    seed: int = knob(0, 0, 2**31 - 1, "random seed of the restarts")
+    seed: int = seed_knob("random seed of the restarts")
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ class PGDGANConfig:
     inner_lr: float = knob(0.05, 1e-4, 1.0, "Adam learning rate of the projection", log=True)
     restarts: int = knob(4, 1, 64, "restarts of the first projection")
     every: int = knob(1, 1, 100, "yield a step every k outer iterations")
-    seed: int = knob(0, 0, 2**31 - 1, "random seed")
+    seed: int = seed_knob("random seed")
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,7 @@ class RelaxedConfig:
     lam: float = knob(0.1, 0.0, 100.0, "λ: weight of the offset penalty R(u)", log=True)  # Duff et al. tune λ per task
     mu: float = knob(0.01, 0.0, 100.0, "μ: weight of ‖z‖² relative to R(u)", log=True)
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
-    seed: int = knob(0, 0, 2**31 - 1, "random seed")
+    seed: int = seed_knob("random seed")
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,7 @@ class TVConfig:
     iters: int = knob(300, 1, 10000, "primal–dual iterations")
     lam: float = knob(0.02, 0.0, 10.0, "λ: weight of isotropic TV", log=True)
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
-    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic); kept for a uniform interface")
+    seed: int = seed_knob("unused (deterministic); kept for a uniform interface")
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class TikhonovConfig:
     iters: int = knob(100, 1, 2000, "CG iterations")
     alpha: float = knob(0.01, 1e-6, 10.0, "α: weight of ‖x‖²", log=True)
     every: int = knob(5, 1, 1000, "yield a step every k iterations")
-    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+    seed: int = seed_knob("unused (deterministic)")
 
 
 @dataclass(frozen=True)
@@ -149,21 +156,21 @@ class WienerConfig:
     balance: float = knob(0.0, 0.0, 10.0, "b; 0 = from the noise: σ²·n/‖y‖² (noise-to-signal ratio)", log=True)
     reg: str = field(default="identity", metadata=dict(choices=("identity", "laplacian"), help="R: regulariser"))
     unsupervised: bool = field(default=False, metadata=dict(help="use skimage's unsupervised Wiener–Hunt"))
-    seed: int = knob(0, 0, 2**31 - 1, "random seed (unsupervised sampler)")
+    seed: int = seed_knob("random seed (unsupervised sampler)")
 
 
 @dataclass(frozen=True)
 class NaiveConfig:
     """A†y — zero-filled inverse FFT, bicubic upsampling for SR, filtered back-projection for tomography."""
 
-    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+    seed: int = seed_knob("unused (deterministic)")
 
 
 @dataclass(frozen=True)
 class BiharmonicConfig:
     """Biharmonic inpainting of the missing pixels (scikit-image) — masks only."""
 
-    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+    seed: int = seed_knob("unused (deterministic)")
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,7 @@ class DIPConfig:
     early_stop: bool = field(default=False, metadata=dict(help="stop when ‖Ax − y‖ reaches τ√m σ (Morozov's discrepancy principle)"))
     tau: float = knob(1.1, 1.0, 3.0, "τ of the discrepancy principle")  # off by default: on 9×9 deblurring it stopped at 17.4 dB vs 21.9 dB after 600 steps (3 digits). Morozov: τ > 1; the sigmoid output cannot fit noise below 0 or above 1
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
-    seed: int = knob(0, 0, 2**31 - 1, "random seed of weights and input noise")
+    seed: int = seed_knob("random seed of weights and input noise")
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,7 @@ class NPGDConfig:
     iters: int = knob(50, 1, 2000, "projected-gradient iterations")
     step: float = knob(2.0, 0.01, 4.0, "gradient step η in units of 1/‖A‖²")  # 1/‖A‖² stalled at 14.9 dB, 2/‖A‖² 18.7 dB (VAE, CS m=200, 8 digits)
     every: int = knob(2, 1, 100, "yield a step every k iterations")
-    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+    seed: int = seed_knob("unused (deterministic)")
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,7 @@ class UAIRConfig:
     observations only. Inference is one forward pass — nothing to tune."""
 
     clamp: bool = field(default=True, metadata=dict(help="clip the output to [0, 1]"))
-    seed: int = knob(0, 0, 2**31 - 1, "unused (deterministic)")
+    seed: int = seed_knob("unused (deterministic)")
 
 
 @dataclass(frozen=True)
@@ -214,14 +221,13 @@ class BlindConfig:
     alpha: float = knob(1e-4, 0.0, 1.0, "α: weight of log(1 − D(G(z)))", log=True)  # paper 1e-4
     filters: int = knob(16, 1, 64, "filters of F̂'s first layer")  # paper: 16 filters 5×5
     ksize: int = knob(5, 1, 15, "F̂'s kernel size", step=2)  # paper 5
-    seed: int = knob(0, 0, 2**31 - 1, "random seed of latents and F̂'s init")
+    seed: int = seed_knob("random seed of latents and F̂'s init")
 
 
 @dataclass(frozen=True)
 class BSSConfig:
     """Blind source separation with a surrogate mixing network (Anirudh et al. 2020, §3.2)."""
 
-    sources: int = knob(3, 2, 6, "S: sources per mixture")  # paper 3
     rounds: int = knob(20, 1, 200, "T: alternations (mixing network, then latents)")
     t1: int = knob(50, 1, 500, "T1: Adam steps on the mixing network per round")
     t2: int = knob(50, 1, 500, "T2: Adam steps on the latents per round")
@@ -230,4 +236,51 @@ class BSSConfig:
     alpha: float = knob(1e-4, 0.0, 1.0, "α: weight of log(1 − D(G(z)))", log=True)  # paper 1e-4
     hidden: int = knob(16, 1, 128, "hidden units of the mixing network (ReLU)")  # paper 16
     additive: bool = field(default=False, metadata=dict(help="the naive additive model y = Σᵢ G(zᵢ) instead of a learned mixing"))
-    seed: int = knob(0, 0, 2**31 - 1, "random seed of latents and network init")
+    seed: int = seed_knob("random seed of latents and network init")
+
+
+# ------------------------------------------------------------------------------------------------
+# Values that are not a method's setting: the noise of a problem and the seed of a run.
+NOISE = Param("noise", 0.05, 0.0, 1.0, 0.01, "noise σ of the measurements")
+SEED = Param("seed", 0, 0, SEED_MAX, 1, "random seed")
+
+# ------------------------------------------------------------------------------------------------
+# The UI overlay: one place for the tighter limits (and lighter defaults) of a shared 2-core CPU.
+# The configs above are the hard limits the library and the CLI accept; the page, its API and the
+# app's handlers accept these. Method settings are capped by name, operator parameters for the
+# demo's 32×32 images, and the tabs' own controls are defined here.
+UI_METHOD_CAPS = {"iters": 2000, "csgm_iters": 2000, "restarts": 32, "inner_iters": 200, "rounds": 60}
+UI_OPERATOR_CAPS = {"h": 32, "size": 32, "m": 1024}
+HIDDEN_KNOBS = ("every", "seed")  # not shown per method: the page streams at its own pace, one seed box
+
+
+def capped(p: Param, caps: dict[str, float]) -> Param:
+    """``p`` with its maximum lowered to the cap of its name, if any."""
+    cap = caps.get(p.name)
+    if cap is None or (p.hi is not None and p.hi <= cap):
+        return p
+    return dataclasses.replace(p, hi=cap)
+
+
+def ui_params(cls) -> tuple[Param, ...]:
+    """A method config's settings as the page shows and accepts them (capped, without every/seed)."""
+    return tuple(capped(p, UI_METHOD_CAPS) for p in params_of(cls) if p.name not in HIDDEN_KNOBS)
+
+
+def ui_operator_params(params) -> tuple[Param, ...]:
+    return tuple(capped(p, UI_OPERATOR_CAPS) for p in params)
+
+
+UI_CONTROLS: dict[str, Param] = {p.name: p for p in (
+    Param("noise", 0.05, 0.0, 0.5, 0.01, "noise σ"),
+    SEED,
+    Param("blind_n", 8, 2, 32, 1, "N observations (same F)"),
+    Param("blind_noise", 0.0, 0.0, 0.2, 0.01, "noise σ"),
+    Param("blind_rounds", 10, 1, 60, 1, "rounds T (each: T1 steps on F̂, T2 on z)"),  # config default 20; 10 keep the tab under a minute
+    dataclasses.replace(next(p for p in params_of(BlindConfig) if p.name == "lr_z"), name="blind_lr_z"),
+    Param("separate_observations", 4, choices=(1, 4), help="observations (1 = under-determined, 4 = over-determined)"),
+    Param("separate_rounds", 10, 1, 60, 1, "rounds T"),
+    Param("radius", 1.0, 0.0, 4.0, 0.1, "radius (× the prior's scale; >1 is far from the prior)"),
+    Param("grid", 7, 3, 12, 1, "grid size"),
+    Param("walk_t", 0.5, 0.0, 1.0, 0.02, "walk from anchor 1 to anchor 2"),
+)}

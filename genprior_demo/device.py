@@ -19,3 +19,24 @@ def seeded(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     g = torch.Generator(device=device)
     g.manual_seed(int(seed))
     return g
+
+
+def init_parameters(module: torch.nn.Module, generator: torch.Generator) -> torch.nn.Module:
+    """Re-draw the weights of every conv / linear layer from ``generator`` with PyTorch's default
+    initialisation (Kaiming-uniform, a = √5; bias U(±1/√fan_in)), in registration order — the same
+    values ``torch.manual_seed(s)`` before construction would give, without touching the global RNG
+    (which other threads of the server share)."""
+    import math
+
+    from torch import nn
+
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+                if m.bias is not None:
+                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                    if fan_in:
+                        bound = 1 / math.sqrt(fan_in)
+                        nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+    return module

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import torch
 
+from ..streams import drain
+
 
 def cg_iter(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch.Tensor | None = None,
             iters: int = 100, tol: float = 1e-6):
@@ -48,12 +50,7 @@ def cg_iter(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: 
 def cg(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch.Tensor | None = None,
        iters: int = 100, tol: float = 1e-6) -> torch.Tensor:
     """Run :func:`cg_iter` to the end and return the solution."""
-    it = cg_iter(apply, b, x0, iters, tol)
-    while True:
-        try:
-            next(it)
-        except StopIteration as stop:
-            return stop.value
+    return drain(cg_iter(apply, b, x0, iters, tol))
 
 
 class LinearOperator:
@@ -62,7 +59,14 @@ class LinearOperator:
     Attributes
     ----------
     name : registry name.  in_shape : (C, H, W) of x.  noise_sigma : noise that is part of the
-    operator itself (e.g. Convolve-Noise's σ_C); :meth:`measure` adds it to the user's σ.
+    operator's definition (e.g. Convolve-Noise's σ_C), a constant: :meth:`total_sigma` adds it to the
+    user's σ. An operator keeps no state of any measurement: the noise of an observation lives in the
+    :class:`~genprior_demo.problem.Problem`.
+
+    Capabilities (instead of callers testing types or names): :attr:`kernel` (a convolution's kernel,
+    else None), :attr:`is_blur` (a convolution with a low-pass kernel that Wiener can invert),
+    :meth:`observed_mask` (which pixels are observed, for masks), :meth:`naive_inverse` (the textbook
+    inverse with its label).
     """
 
     name = "linear"
@@ -71,8 +75,7 @@ class LinearOperator:
     def __init__(self, in_shape: tuple[int, int, int], device: torch.device | str = "cpu"):
         self.in_shape = tuple(int(s) for s in in_shape)
         self.device = torch.device(device)
-        self.noise_sigma = 0.0  # noise that belongs to the operator itself
-        self.sigma = 0.0        # total noise σ of the last measurement (read by noise-aware methods)
+        self.noise_sigma = 0.0  # noise that belongs to the operator itself (constant)
         self.params: dict[str, Any] = {}
 
     # --- the operator -------------------------------------------------------------------------
@@ -101,9 +104,9 @@ class LinearOperator:
         return math.sqrt(float(sigma) ** 2 + self.noise_sigma**2)
 
     def measure(self, x: torch.Tensor, sigma: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """y = A x + n, n ~ N(0, σ² + σ_op²) drawn from ``generator`` (explicit seed)."""
+        """y = A x + n, n ~ N(0, σ² + σ_op²) drawn from ``generator`` (explicit seed). Stores nothing."""
         y = self.A(x)
-        s = self.sigma = self.total_sigma(sigma)
+        s = self.total_sigma(sigma)
         if s > 0:
             if generator is None:
                 raise ValueError("noisy measurement needs an explicit torch.Generator")
@@ -129,6 +132,23 @@ class LinearOperator:
         if eta <= 0:
             return self.A_dagger(r)
         return cg(lambda v: self.AtA(v) + eta * v, self.A_adjoint(r), iters=iters)
+
+    # --- capabilities ---------------------------------------------------------------------------
+    kernel: torch.Tensor | None = None  # a convolution's kernel (Convolution sets it)
+
+    @property
+    def is_blur(self) -> bool:
+        """A convolution whose kernel sums to 1 (low-pass): Wiener deconvolution applies. False for
+        edge maps (their response vanishes at frequency 0) and for every non-convolution."""
+        return self.kernel is not None and abs(float(self.kernel.sum()) - 1.0) < 1e-3
+
+    def observed_mask(self) -> torch.Tensor | None:
+        """(C, H, W) with 1 where a pixel is observed, for operators that only remove pixels; else None."""
+        return None
+
+    def naive_inverse(self, y: torch.Tensor) -> tuple[torch.Tensor, str]:
+        """The textbook inverse and its label: A†y here; subclasses: bicubic, filtered back-projection."""
+        return self.A_dagger(y), "pseudo-inverse A†y"
 
     def observation_image(self, y: torch.Tensor) -> tuple[torch.Tensor, str]:
         """A displayable picture of y (first item of the batch) in [0, 1] and a caption."""

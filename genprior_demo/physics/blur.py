@@ -79,7 +79,7 @@ class Convolution(LinearOperator):
         return self._apply(x, self.K.abs() ** 2)
 
     def observation_image(self, y):
-        if self.name == "edge-sobel":  # signed edges: show 0.5 + y/2
+        if not self.is_blur:  # signed edges: show 0.5 + y/2
             return (0.5 + 0.5 * y[:1]).clamp(0, 1), "edge map y (grey = 0)"
         return y[:1].clamp(0, 1), "blurred observation y"
 

@@ -44,6 +44,9 @@ class SuperResolution(LinearOperator):
             return F.interpolate(y, scale_factor=self.factor, mode="nearest")
         return super().A_dagger(y, **kw)
 
+    def naive_inverse(self, y):
+        return F.interpolate(y, size=self.in_shape[1:], mode="bicubic", align_corners=False), "bicubic upsampling"
+
     def observation_image(self, y):
         return y[:1].clamp(0, 1), f"low-resolution y ({y.shape[-1]}×{y.shape[-2]}, shown enlarged)"
 

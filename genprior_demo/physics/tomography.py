@@ -47,6 +47,9 @@ class Tomography(LinearOperator):
         filt = torch.fft.irfft(Yf, n=P, dim=-1)[..., : self.D]
         return self.A_adjoint(filt) * math.pi / (2 * self.n)
 
+    def naive_inverse(self, y):
+        return self.fbp(y), "filtered back-projection"
+
     def observation_image(self, y):
         s = y[:1]
         s = (s - s.amin()) / (s.amax() - s.amin()).clamp_min(1e-8)

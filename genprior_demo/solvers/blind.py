@@ -7,7 +7,8 @@ no non-linearity) and the latents z_j are fitted in alternation (their Algorithm
     min_{F̂, z}  Σ_j ‖F̂(G(z_j)) − y_j‖₁ + α Σ_j log(1 − D(G(z_j))),   z ∈ [−1, 1]^k (projected)
 
 T1 Adam steps on F̂ with the images fixed, then T2 on the z's with F̂ fixed, T times. The method is
-never told F: ``physics`` is not used (the reported residual is the surrogate's ‖F̂(x) − y‖₁ / N).
+never told F: it takes a :class:`~genprior_demo.problem.BlindProblem`, which holds no operator (the
+reported residual is the surrogate's ‖F̂(x) − y‖₂).
 Source separation (``bss``) is the same loop with a pixel-wise mixing network over S latents per mixture.
 """
 from __future__ import annotations
@@ -19,8 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import BlindConfig, BSSConfig
-from ..device import seeded
-from .base import Clock, Step, StepStream, register
+from ..device import init_parameters, seeded
+from .base import Emitter, Step, StepStream, register
 
 REF = ("Anirudh, Thiagarajan, Kailkhura & Bremer, An Unsupervised Approach to Solving Inverse Problems "
        "using Generative Adversarial Networks, 2020")
@@ -81,10 +82,10 @@ def realism(prior, x: torch.Tensor) -> torch.Tensor:
 
 
 def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arrange: Callable,
-              cfg, clock: Clock, extra: Callable[[], dict] | None = None) -> StepStream:
+              cfg, emit: Emitter, report: Callable[[], dict] | None = None) -> StepStream:
     """Algorithm 1: per round T1 steps on the surrogate (images fixed), T2 on z (surrogate fixed).
-    ``arrange(G(z))`` → what the surrogate takes; ``extra()`` is added to every Step's extra. Yields after
-    each round, returns the last Step."""
+    ``arrange(G(z))`` → what the surrogate takes (and the Step's x); ``report()`` gives extra Step
+    fields. Yields after each round, returns the last Step."""
     params = [p for p in surrogate.parameters() if p.requires_grad]
     opt_f = torch.optim.Adam(params, cfg.lr_f) if params else None
     opt_z = torch.optim.Adam([z], cfg.lr_z)
@@ -93,9 +94,15 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
     def terms():  # G(z) once, for both the data term and the discriminator
         xs = prior(z)
         X = arrange(xs)
-        return X, per_item(surrogate(X) - y), realism(prior, xs)
+        fx = surrogate(X)
+        return X, per_item(fx - y), realism(prior, xs), (fx - y).flatten(1).norm(dim=1)
 
-    step = None
+    def step(t):
+        X, data, real, res = terms()
+        return Step(t * (cfg.t1 + cfg.t2), X.detach(), float(res.mean()),
+                    {"data_l1": float(data[0]), "realism": float(real[0])}, z=z.detach().clone(),
+                    surrogate=surrogate, **(report() if report else {}))
+
     for t in range(1, cfg.rounds + 1):
         if opt_f is not None:
             with torch.no_grad():
@@ -106,57 +113,48 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
                 opt_f.step()
         for _ in range(cfg.t2):
             opt_z.zero_grad(set_to_none=True)
-            _, data, real = terms()
+            _, data, real, _ = terms()
             (data.sum() + cfg.alpha * real.sum()).backward()
             opt_z.step()
             with torch.no_grad():
                 prior.project(z)
-        with torch.no_grad():
-            X, data, real = terms()
-        clock.pause()
-        step = Step(t * (cfg.t1 + cfg.t2), X.detach(), {"data ‖F̂(x) − y‖₁": float(data.mean()),
-                                                      "log(1 − D)": float(real.mean())},
-                    float(data.mean()), clock.total, done=t == cfg.rounds,
-                    extra={"z": z.detach().clone(), **(extra() if extra else {})})
-        if t < cfg.rounds:
-            yield step
-        clock.resume()
-    return step
+        yield from emit(t, cfg.rounds, lambda: step(t))
+    return emit.final(lambda: step(cfg.rounds))
 
 
-@register("blind", BlindConfig, needs_prior=True, title="Blind inversion (surrogate F̂)", forward_model="unknown",
+@register("blind", BlindConfig, needs_prior=True, title="Blind inversion (surrogate F̂)", problem="blind",
           objective="min_{F̂,z} Σ‖F̂(G(z_j)) − y_j‖₁ + α Σ log(1 − D(G(z_j))), F unknown", reference=REF)
-def blind(y: torch.Tensor, physics, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
-    """y (N, C, H, W): N observations of one unknown operator; returns G(z_j) (N, C, H, W).
-    ``extra`` holds the surrogate itself ("surrogate") and its impulse response ("kernel")."""
+def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
+    """``problem.y`` (N, C, H, W): N observations of one unknown operator; returns G(z_j) (N, C, H, W),
+    the surrogate itself (``surrogate``) and its impulse response (``kernel``)."""
+    y = problem.y
     if y.ndim != 4 or tuple(y.shape[1:]) != tuple(prior.image_shape):
         raise ValueError(f"blind inversion needs image-shaped observations {prior.image_shape}, got {tuple(y.shape[1:])}")
-    clock = Clock()
+    emit = Emitter()
     g = seeded(cfg.seed)
-    torch.manual_seed(cfg.seed)  # F̂'s initialisation
-    surrogate = SurrogateConv(prior.channels, cfg.filters, cfg.ksize).to(y.device)
+    surrogate = init_parameters(SurrogateConv(prior.channels, cfg.filters, cfg.ksize), seeded(cfg.seed)).to(y.device)
     z = prior.sample_latent(y.shape[0], g).requires_grad_(True)
-    report = lambda: {"surrogate": surrogate, "kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
-    return (yield from alternate(y, prior, z, surrogate, lambda xs: xs, cfg, clock, report))
+    report = lambda: {"kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
+    return (yield from alternate(y, prior, z, surrogate, lambda xs: xs, cfg, emit, report))
 
 
-@register("bss", BSSConfig, needs_prior=True, title="Blind source separation (surrogate mixing)", forward_model="unknown",
+@register("bss", BSSConfig, needs_prior=True, title="Blind source separation (surrogate mixing)", problem="separation",
           objective="min_{M̂,z} Σ‖M̂(G(z_1), …, G(z_S)) − y‖₁ + α Σ log(1 − D(G(z_s)))", reference=REF)
-def bss(y: torch.Tensor, physics, prior, cfg: BSSConfig = BSSConfig()) -> StepStream:
-    """y (B, O, H, W): B mixtures with O observations each; returns the sources (B, S, H, W).
-    Single-channel generators only (each source is one G(z))."""
+def bss(problem, prior, cfg: BSSConfig = BSSConfig()) -> StepStream:
+    """``problem.y`` (B, O, H, W): B mixtures with O observations each; returns the sources (B, S, H, W).
+    Single-channel generators only (each source is one G(z)); S = ``problem.sources``."""
+    y = problem.y
     if prior.channels != 1 or y.ndim != 4 or tuple(y.shape[2:]) != (prior.size, prior.size):
         raise ValueError("source separation needs a single-channel generator and mixtures (B, O, H, W)")
-    clock = Clock()
+    emit = Emitter()
     B, O = y.shape[:2]
-    S = cfg.sources
+    S = problem.sources
     g = seeded(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    mix = AdditiveMix(O) if cfg.additive else MixingNet(S, O, cfg.hidden)
+    mix = AdditiveMix(O) if cfg.additive else init_parameters(MixingNet(S, O, cfg.hidden), seeded(cfg.seed))
     mix = mix.to(y.device)
     z = prior.sample_latent(B * S, g).requires_grad_(True)  # (B·S, k): S latents per mixture
     arrange = lambda xs: xs.view(B, S, prior.size, prior.size)  # noqa: E731  (B·S, 1, H, W) → (B, S, H, W)
-    return (yield from alternate(y, prior, z, mix, arrange, cfg, clock))
+    return (yield from alternate(y, prior, z, mix, arrange, cfg, emit))
 
 
 def fastica_sources(y: torch.Tensor, sources: int, seed: int = 0) -> tuple[torch.Tensor, str]:

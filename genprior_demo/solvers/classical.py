@@ -7,27 +7,20 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..config import BiharmonicConfig, NaiveConfig, TikhonovConfig, TVConfig, WienerConfig
-from ..physics import Convolution, Mask, Tomography
 from ..physics.base import cg_iter
-from ..physics.sampling import SuperResolution
-from .base import Clock, Step, StepStream, register, residual_norm
+from .base import Emitter, StepStream, data_step, register
 from .tvops import div, grad, tv
-
-
-def _step(it, x, y, physics, clock, losses=None, done=False, **extra) -> Step:
-    r = residual_norm(physics, x, y)
-    return Step(it, x, losses or {"‖Ax−y‖²": float(r[0]) ** 2}, float(r.mean()), clock.total, done, extra)
 
 
 @register("tv", TVConfig, needs_prior=False, title="Total variation (primal–dual)",
           objective="min_{0≤x≤1} ½‖Ax − y‖² + λ TV(x)",
           reference="Rudin, Osher & Fatemi 1992; Chambolle & Pock, J. Math. Imaging Vis. 2011")
-def tv_pdhg(y: torch.Tensor, physics, prior=None, cfg: TVConfig = TVConfig()) -> StepStream:
+def tv_pdhg(problem, prior=None, cfg: TVConfig = TVConfig()) -> StepStream:
     """Chambolle–Pock with K = [A; ∇], F = ½‖· − y‖² + λ‖·‖₂,₁, G = box [0, 1]; τσ‖K‖² < 1."""
-    clock = Clock()
+    emit = Emitter(cfg.every)
+    y, physics = problem.y, problem.physics
     L = (physics.norm() ** 2 + 8.0) ** 0.5  # ‖∇‖² ≤ 8
     tau = sig = 0.99 / L
     B = y.shape[0]
@@ -35,6 +28,12 @@ def tv_pdhg(y: torch.Tensor, physics, prior=None, cfg: TVConfig = TVConfig()) ->
     xbar, p = x.clone(), torch.zeros_like(y)
     q = torch.zeros((B, 2, *physics.in_shape), device=y.device)
     lam = max(cfg.lam, 1e-12)
+
+    def step(it):
+        s = data_step(it, x, problem)
+        s.losses["tv"] = cfg.lam * float(tv(x[:1])[0])
+        return s
+
     for it in range(1, cfg.iters + 1):
         with torch.no_grad():
             p = (p + sig * (physics.A(xbar) - y)) / (1 + sig)
@@ -43,25 +42,17 @@ def tv_pdhg(y: torch.Tensor, physics, prior=None, cfg: TVConfig = TVConfig()) ->
             x_new = (x - tau * (physics.A_adjoint(p) - div(q))).clamp(0, 1)
             xbar = 2 * x_new - x
             x = x_new
-        if it % cfg.every and it < cfg.iters:
-            continue
-        with torch.no_grad():
-            losses = {"½‖Ax−y‖²": 0.5 * float((physics.A(x[:1]) - y[:1]).pow(2).sum()),
-                      "λTV": cfg.lam * float(tv(x[:1])[0])}
-            clock.pause()
-            step = _step(it, x, y, physics, clock, losses, done=it == cfg.iters)
-        if it == cfg.iters:
-            return step
-        yield step
-        clock.resume()
+        yield from emit(it, cfg.iters, lambda: step(it))
+    return emit.final(lambda: step(cfg.iters))
 
 
 @register("tikhonov", TikhonovConfig, needs_prior=False, title="Tikhonov (CG)",
           objective="x = (AᵀA + αI)⁻¹ Aᵀ y", reference="Tikhonov 1963; solved by conjugate gradients")
-def tikhonov(y: torch.Tensor, physics, prior=None, cfg: TikhonovConfig = TikhonovConfig()) -> StepStream:
-    clock = Clock()
+def tikhonov(problem, prior=None, cfg: TikhonovConfig = TikhonovConfig()) -> StepStream:
+    emit = Emitter(cfg.every)
+    physics = problem.physics
     with torch.no_grad():
-        b = physics.A_adjoint(y)
+        b = physics.A_adjoint(problem.y)
     it_ = cg_iter(lambda v: physics.AtA(v) + cfg.alpha * v, b, iters=cfg.iters, tol=1e-7)
     it, x = 0, torch.zeros_like(b)
     while True:
@@ -71,21 +62,14 @@ def tikhonov(y: torch.Tensor, physics, prior=None, cfg: TikhonovConfig = Tikhono
                 it += 1
             except StopIteration:
                 break
-        if it % cfg.every == 0 and it < cfg.iters:
-            clock.pause()
-            with torch.no_grad():
-                step = _step(it, x, y, physics, clock)
-            yield step
-            clock.resume()
-    clock.pause()
-    with torch.no_grad():
-        return _step(cfg.iters, x, y, physics, clock, done=True, converged_at=it)
+        yield from emit(it, cfg.iters, lambda: data_step(it, x, problem))
+    return emit.final(lambda: data_step(cfg.iters, x, problem, converged_at=it))
 
 
 LAPLACIAN = torch.tensor([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]])
 
 
-def wiener_filter(y: torch.Tensor, physics: Convolution, balance: float, reg: str = "identity") -> torch.Tensor:
+def wiener_filter(y: torch.Tensor, physics, balance: float, reg: str = "identity") -> torch.Tensor:
     """X = K̄ Y / (|K|² + b |R|²) with R = I or the Laplacian (scikit-image's ``wiener`` convention)."""
     Hh, Ww = physics.in_shape[1:]
     if reg == "laplacian":
@@ -98,17 +82,28 @@ def wiener_filter(y: torch.Tensor, physics: Convolution, balance: float, reg: st
     return torch.fft.irfft2(torch.fft.rfft2(y) * W, s=(Hh, Ww))
 
 
+def one_shot(problem, compute) -> StepStream:
+    """A closed-form method as a stream: no intermediate steps, the final Step is its result.
+    ``compute()`` → (x, label)."""
+    emit = Emitter()
+    with torch.no_grad():
+        x, label = compute()
+    yield from ()  # nothing to stream: a one-shot method's stream is just its return value
+    return emit.final(lambda: data_step(1, x, problem, label=label))
+
+
 @register("wiener", WienerConfig, needs_prior=False, title="Wiener deconvolution",
           objective="X = K̄Y / (|K|² + b|R|²), b = σ²·n/‖y‖² (Tikhonov (AᵀA + αI)⁻¹Aᵀy for non-convolutions)",
           reference="Wiener 1949; Orieux, Giovannelli & Rodet 2010 (unsupervised, scikit-image)")
-def wiener(y: torch.Tensor, physics, prior=None, cfg: WienerConfig = WienerConfig()) -> StepStream:
-    clock = Clock()
-    if not isinstance(physics, Convolution):  # labelled fallback, as promised in the UI
+def wiener(problem, prior=None, cfg: WienerConfig = WienerConfig()) -> StepStream:
+    y, physics = problem.y, problem.physics
+    if physics.kernel is None:  # labelled fallback, as promised in the UI
         t = TikhonovConfig()
-        final = yield from tikhonov(y, physics, None, t)
-        final.extra["label"] = f"Tikhonov (α={t.alpha}): Wiener needs a convolution"
+        final = yield from tikhonov(problem, None, t)
+        final.label = f"Tikhonov (α={t.alpha}): Wiener needs a convolution"
         return final
-    with torch.no_grad():
+
+    def compute():
         if cfg.unsupervised:
             from skimage.restoration import unsupervised_wiener
 
@@ -117,54 +112,40 @@ def wiener(y: torch.Tensor, physics, prior=None, cfg: WienerConfig = WienerConfi
             ker = physics.kernel.cpu().double().numpy()
             for idx in np.ndindex(*y.shape[:2]):
                 out[idx] = unsupervised_wiener(y[idx].cpu().double().numpy(), ker, clip=False, rng=rng)[0]
-            x = torch.from_numpy(out).float().to(y.device)
-            label = "unsupervised Wiener–Hunt (scikit-image)"
-        else:
-            b = cfg.balance
-            if b <= 0:  # noise-to-signal ratio from the known σ (floor keeps σ = 0 well posed)
-                n = y[0].numel()
-                b = max(physics.sigma**2 * n / float(y.pow(2).flatten(1).sum(1).mean()), 1e-4)
-            x = wiener_filter(y, physics, b, cfg.reg)
-            label = f"Wiener, balance {b:.3g}, R = {cfg.reg}"
-        clock.pause()
-        return _step(1, x, y, physics, clock, done=True, label=label)
-    yield  # pragma: no cover  (makes this a generator)
+            return torch.from_numpy(out).float().to(y.device), "unsupervised Wiener–Hunt (scikit-image)"
+        b = cfg.balance
+        if b <= 0:  # noise-to-signal ratio from the known σ (floor keeps σ = 0 well posed)
+            n = y[0].numel()
+            b = max(problem.sigma**2 * n / float(y.pow(2).flatten(1).sum(1).mean()), 1e-4)
+        return wiener_filter(y, physics, b, cfg.reg), f"Wiener, balance {b:.3g}, R = {cfg.reg}"
+
+    return (yield from one_shot(problem, compute))
 
 
 @register("naive", NaiveConfig, needs_prior=False, title="Naive inverse",
           objective="A†y (zero-filled inverse FFT; bicubic upsampling for SR; filtered back-projection)",
           reference="")
-def naive(y: torch.Tensor, physics, prior=None, cfg: NaiveConfig = NaiveConfig()) -> StepStream:
-    clock = Clock()
-    with torch.no_grad():
-        if isinstance(physics, Tomography):
-            x, label = physics.fbp(y), "filtered back-projection"
-        elif isinstance(physics, SuperResolution):
-            x = F.interpolate(y, size=physics.in_shape[1:], mode="bicubic", align_corners=False)
-            label = "bicubic upsampling"
-        else:
-            x, label = physics.A_dagger(y), "pseudo-inverse A†y"
-        clock.pause()
-        return _step(1, x, y, physics, clock, done=True, label=label)
-    yield  # pragma: no cover
+def naive(problem, prior=None, cfg: NaiveConfig = NaiveConfig()) -> StepStream:
+    return (yield from one_shot(problem, lambda: problem.physics.naive_inverse(problem.y)))
 
 
 @register("biharmonic", BiharmonicConfig, needs_prior=False, title="Biharmonic inpainting",
           objective="fill missing pixels with the solution of Δ²x = 0", reference="Damelin & Hoang 2018 (scikit-image)")
-def biharmonic(y: torch.Tensor, physics, prior=None, cfg: BiharmonicConfig = BiharmonicConfig()) -> StepStream:
-    if not isinstance(physics, Mask):
+def biharmonic(problem, prior=None, cfg: BiharmonicConfig = BiharmonicConfig()) -> StepStream:
+    mask = problem.physics.observed_mask()
+    if mask is None:
         raise ValueError("biharmonic inpainting needs a mask operator (remove-pixel, patch-band, box-mask…)")
-    from skimage.restoration import inpaint_biharmonic
 
-    clock = Clock()
-    missing = (physics.mask == 0).cpu().numpy()  # (C, H, W)
-    out = y.detach().cpu().double().numpy().copy()
-    for b in range(y.shape[0]):
-        for c in range(y.shape[1]):
-            if missing[c].any():
-                out[b, c] = inpaint_biharmonic(out[b, c], missing[c])
-    x = torch.from_numpy(out).float().to(y.device)
-    clock.pause()
-    with torch.no_grad():
-        return _step(1, x, y, physics, clock, done=True, label="biharmonic inpainting")
-    yield  # pragma: no cover
+    def compute():
+        from skimage.restoration import inpaint_biharmonic
+
+        missing = (mask == 0).cpu().numpy()  # (C, H, W)
+        y = problem.y
+        out = y.detach().cpu().double().numpy().copy()
+        for b in range(y.shape[0]):
+            for c in range(y.shape[1]):
+                if missing[c].any():
+                    out[b, c] = inpaint_biharmonic(out[b, c], missing[c])
+        return torch.from_numpy(out).float().to(y.device), "biharmonic inpainting"
+
+    return (yield from one_shot(problem, compute))

@@ -6,7 +6,7 @@ import torch
 from ..config import CSGMBPConfig, CSGMConfig, HardConfig
 from ..device import seeded
 from .backprojection import with_backprojection
-from .base import Clock, StepStream, register
+from .base import Emitter, StepStream, register
 from .latent import descend, restart_step
 
 OBJECTIVE = "min_z ‖A G(z) − y‖² + λ‖z‖²"
@@ -22,53 +22,52 @@ def latent_objective(y_rep, physics, prior, z, lam):
     return objective
 
 
-def run_latent(y, physics, prior, z, cfg, clock: Clock, lam: float) -> StepStream:
+def run_latent(problem, prior, z, cfg, emit: Emitter, lam: float) -> StepStream:
     """Adam on z from ``z`` (B·R, k) with projection onto the prior's support; streams Steps."""
+    y, physics = problem.y, problem.physics
     R = z.shape[0] // y.shape[0]
     y_rep = y.repeat_interleave(R, 0)
     z.requires_grad_(True)
     objective = latent_objective(y_rep, physics, prior, z, lam)
     for it, x, terms in descend([z], [cfg.lr], objective, cfg.iters, after_step=lambda: prior.project(z)):
-        if it % cfg.every == 0 and it < cfg.iters:
-            clock.pause()
-            yield restart_step(it, x, terms, y, physics, clock, R, z)
-            clock.resume()
-    with torch.no_grad():
+        yield from emit(it, cfg.iters, lambda: restart_step(it, x, terms, y, physics, R, z))
+
+    def last():
         _, terms, x = objective()
-    clock.pause()
-    return restart_step(cfg.iters, x, terms, y, physics, clock, R, z, done=True)
+        return restart_step(cfg.iters, x, terms, y, physics, R, z)
+    return emit.final(last)
 
 
 @register("csgm", CSGMConfig, needs_prior=True, title="CSGM", objective=OBJECTIVE,
           reference="Bora, Jalal, Price & Dimakis, Compressed Sensing using Generative Models, ICML 2017")
-def csgm(y: torch.Tensor, physics, prior, cfg: CSGMConfig = CSGMConfig()) -> StepStream:
+def csgm(problem, prior, cfg: CSGMConfig = CSGMConfig()) -> StepStream:
     """Stream CSGM: R random restarts (one batch) of Adam on z, best restart by data loss.
 
     Examples
     --------
-    >>> final = solve(csgm(y, op, prior, CSGMConfig(iters=200)))
+    >>> final = solve(csgm(make_problem(x, "cs-gaussian"), prior, CSGMConfig(iters=200)))
     """
-    clock = Clock()
+    emit = Emitter(cfg.every)
     with torch.no_grad():
-        z = prior.sample_latent(y.shape[0] * cfg.restarts, seeded(cfg.seed))  # (B·R, k)
-    return (yield from run_latent(y, physics, prior, z, cfg, clock, cfg.lam))
+        z = prior.sample_latent(problem.batch * cfg.restarts, seeded(cfg.seed))  # (B·R, k)
+    return (yield from run_latent(problem, prior, z, cfg, emit, cfg.lam))
 
 
 @register("csgm-bp", CSGMBPConfig, needs_prior=True, title="CSGM + back-projection",
           objective=OBJECTIVE + ", then x̂ + Aᵀ(AAᵀ + ηI)⁻¹(y − A x̂)",
           reference="Abu Hussein, Tirer & Giryes, Image-Adaptive GAN based Reconstruction, AAAI 2020")
-def csgm_bp(y, physics, prior, cfg: CSGMBPConfig = CSGMBPConfig()) -> StepStream:
+def csgm_bp(problem, prior, cfg: CSGMBPConfig = CSGMBPConfig()) -> StepStream:
     """CSGM whose every estimate is back-projected onto {x : A x = y}."""
-    return (yield from with_backprojection(csgm(y, physics, prior, cfg), y, physics, cfg.bp_eta))
+    return (yield from with_backprojection(csgm(problem, prior, cfg), problem, cfg.bp_eta))
 
 
-def initial_latents(y, physics, prior, n_restarts: int, seed: int) -> torch.Tensor:
+def initial_latents(problem, prior, n_restarts: int, seed: int) -> torch.Tensor:
     """(B·R, k) starting codes: restart 0 is the encoder's code of A†y (AE/VAE), the others random."""
-    B = y.shape[0]
+    B = problem.batch
     with torch.no_grad():
         z = prior.sample_latent(B * n_restarts, seeded(seed)).view(B, n_restarts, -1)
         if prior.encoder is not None:
-            x0 = physics.A_dagger(y).clamp(0, 1)
+            x0 = problem.physics.A_dagger(problem.y).clamp(0, 1)
             z[:, 0] = prior.encode(x0)
             prior.project(z)
     return z.reshape(B * n_restarts, -1)
@@ -76,8 +75,8 @@ def initial_latents(y, physics, prior, n_restarts: int, seed: int) -> torch.Tens
 
 @register("hard", HardConfig, needs_prior=True, title="Hard constraint x = G(z)", objective=OBJECTIVE,
           reference="Duff, Campbell & Ehrhardt, Regularising Inverse Problems with Generative Machine Learning Models, 2021")
-def hard(y, physics, prior, cfg: HardConfig = HardConfig()) -> StepStream:
+def hard(problem, prior, cfg: HardConfig = HardConfig()) -> StepStream:
     """CSGM started from the encoder's code of A†y where the generator has an encoder (Duff et al.)."""
-    clock = Clock()
-    z = initial_latents(y, physics, prior, cfg.restarts, cfg.seed)
-    return (yield from run_latent(y, physics, prior, z, cfg, clock, cfg.lam))
+    emit = Emitter(cfg.every)
+    z = initial_latents(problem, prior, cfg.restarts, cfg.seed)
+    return (yield from run_latent(problem, prior, z, cfg, emit, cfg.lam))

@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import DIPConfig
-from ..device import seeded
-from .base import Clock, Step, StepStream, register, residual_norm
+from ..config import SEED_MAX, DIPConfig
+from ..device import init_parameters, seeded
+from .base import Emitter, Step, StepStream, register, residual_norm
 
 
 def _block(cin, cout, stride=1):
@@ -55,20 +55,21 @@ def _measurements(physics, like: torch.Tensor) -> int:
 @register("dip", DIPConfig, needs_prior=False, title="Deep Image Prior",
           objective="min_θ ‖A f_θ(z₀) − y‖² (untrained network; EMA of outputs; early stop at ‖Ax−y‖ ≤ τ√m σ)",
           reference="Ulyanov, Vedaldi & Lempitsky, Deep Image Prior, CVPR 2018")
-def dip(y: torch.Tensor, physics, prior=None, cfg: DIPConfig = DIPConfig()) -> StepStream:
+def dip(problem, prior=None, cfg: DIPConfig = DIPConfig()) -> StepStream:
     """Images of a batch are fitted one after the other (each has its own network)."""
-    clock = Clock()
+    emit = Emitter(cfg.every)
+    y, physics, sigma = problem.y, problem.physics, problem.sigma
     C, H, W = physics.in_shape
     depth = max(1, min(cfg.depth, int(math.log2(min(H, W))) - 2))
     g = seeded(cfg.seed)
     m = _measurements(physics, y)
-    target = cfg.tau**2 * m * physics.sigma**2 if (cfg.early_stop and physics.sigma > 0) else -1.0
+    target = cfg.tau**2 * m * sigma**2 if (cfg.early_stop and sigma > 0) else -1.0
     B = y.shape[0]
     out = torch.zeros((B, C, H, W), device=y.device)
     last_it = 0
     for b in range(B):
-        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=g)))  # weight init from the seed
-        net = DIPNet(32, C, cfg.width, depth).to(y.device)
+        init = seeded(int(torch.randint(0, SEED_MAX, (1,), generator=g)))  # the weights, from the seed
+        net = init_parameters(DIPNet(32, C, cfg.width, depth), init).to(y.device)
         z0 = (torch.rand((1, 32, H, W), generator=g) * 0.1).to(y.device)  # paper: U(0, 0.1)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         ema = None
@@ -88,15 +89,14 @@ def dip(y: torch.Tensor, physics, prior=None, cfg: DIPConfig = DIPConfig()) -> S
             last_it = it
             if stop or it == cfg.iters:
                 break
-            if it % cfg.every == 0:
+            if emit.due(it, cfg.iters):
                 out[b:b + 1] = ema
-                clock.pause()
-                yield Step(it, out.clone(), {"‖Af(z)−y‖²": float(loss.detach())}, float(residual_norm(physics, out, y).mean()),
-                           clock.total, extra={"phase": f"image {b + 1}/{B}"})
-                clock.resume()
+                yield emit.now(lambda: Step(it, out.clone(), float(residual_norm(physics, out, y).mean()),
+                                            {"data": float(loss.detach())}, phase=f"image {b + 1}/{B}"))
+                emit.resume()
         out[b:b + 1] = ema
-    clock.pause()
-    with torch.no_grad():
+
+    def final():
         r = residual_norm(physics, out, y)
-    return Step(last_it, out, {"‖Af(z)−y‖²": float(r[0]) ** 2}, float(r.mean()), clock.total, True,
-                {"early_stopped": last_it < cfg.iters})
+        return Step(last_it, out, float(r.mean()), {"data": float(r[0]) ** 2}, stopped_early=last_it < cfg.iters)
+    return emit.final(final)

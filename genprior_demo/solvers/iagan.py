@@ -19,7 +19,7 @@ import torch
 from ..config import CSGMConfig, IAGANBPConfig, IAGANConfig
 from ..device import seeded
 from .backprojection import with_backprojection
-from .base import Clock, Step, StepStream, register, residual_norm
+from .base import Emitter, Step, StepStream, register, residual_norm
 from .csgm import run_latent
 
 OBJECTIVE = "CSGM, then min_{z,θ} ‖A G_θ(z) − y‖² from the CSGM z (Adam on z and θ)"
@@ -27,28 +27,29 @@ REF = "Abu Hussein, Tirer & Giryes, Image-Adaptive GAN based Reconstruction, AAA
 
 
 @register("iagan", IAGANConfig, needs_prior=True, title="IAGAN (image-adaptive)", objective=OBJECTIVE, reference=REF)
-def iagan(y: torch.Tensor, physics, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
-    clock = Clock()
+def iagan(problem, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
+    emit = Emitter(cfg.every)
+    y, physics, sigma = problem.y, problem.physics, problem.sigma
     B = y.shape[0]
     ccfg = CSGMConfig(iters=cfg.csgm_iters, restarts=cfg.restarts, lr=cfg.csgm_lr, lam=cfg.lam,
                       every=cfg.every, seed=cfg.seed)
     with torch.no_grad():
         z0 = prior.sample_latent(B * cfg.restarts, seeded(cfg.seed))
-    first = yield from run_latent(y, physics, prior, z0, ccfg, clock, cfg.lam)
-    clock.resume()
-    n_iter = max(1, cfg.iters // 2) if physics.sigma > 0 else cfg.iters  # paper: half when noisy
+    first = yield from run_latent(problem, prior, z0, ccfg, emit, cfg.lam)
+    emit.resume()
+    n_iter = max(1, cfg.iters // 2) if sigma > 0 else cfg.iters  # paper: half when noisy
     x_out = first.x.clone()  # (B, C, H, W): CSGM result until an image is fine-tuned
     losses: dict[str, float] = {}
     for b in range(B):
         G = copy.deepcopy(prior.decoder).eval().requires_grad_(True)  # a private copy per image
-        z = first.extra["z"][b:b + 1].detach().clone().requires_grad_(True)
+        z = first.z[b:b + 1].detach().clone().requires_grad_(True)
         opt = torch.optim.Adam([{"params": [z], "lr": cfg.lr_z},
                                 {"params": list(G.parameters()), "lr": cfg.lr_theta}])
         yb = y[b:b + 1]
         with torch.no_grad():
             best = float((physics.A(G(z)) - yb).pow(2).sum())
         best_x = x_out[b:b + 1].clone()
-        floor = cfg.discrepancy * physics.sigma ** 2 * yb.numel()  # 0 when off or σ = 0
+        floor = cfg.discrepancy * sigma ** 2 * yb.numel()  # 0 when off or σ = 0
         for it in range(1, n_iter + 1):
             if best <= floor:  # the fit has reached the noise level: stop this image
                 break
@@ -62,26 +63,24 @@ def iagan(y: torch.Tensor, physics, prior, cfg: IAGANConfig = IAGANConfig()) -> 
             opt.step()
             with torch.no_grad():
                 prior.project(z)
-            if it % cfg.every == 0 and it < n_iter:
+            if emit.due(it, n_iter):
                 x_out[b:b + 1] = best_x
-                losses = {"data": val, "best data": best}
-                clock.pause()
-                yield Step(cfg.csgm_iters + it, x_out.clone(), losses,
-                           float(residual_norm(physics, x_out, y).mean()), clock.total,
-                           extra={"phase": f"fine-tuning image {b + 1}/{B}"})
-                clock.resume()
+                losses = {"data": val, "best_data": best}
+                yield emit.now(lambda: Step(cfg.csgm_iters + it, x_out.clone(),
+                                            float(residual_norm(physics, x_out, y).mean()), dict(losses),
+                                            phase=f"fine-tuning image {b + 1}/{B}"))
+                emit.resume()
         with torch.no_grad():
             val = float((physics.A(G(z)) - yb).pow(2).sum())
             if val < best:
                 best, best_x = val, G(z).detach().clone()
         x_out[b:b + 1] = best_x
         losses = {"data": best}
-    clock.pause()
-    return Step(cfg.csgm_iters + n_iter, x_out, losses, float(residual_norm(physics, x_out, y).mean()),
-                clock.total, done=True, extra={"csgm": first.x, "z": first.extra["z"]})
+    return emit.final(lambda: Step(cfg.csgm_iters + n_iter, x_out, float(residual_norm(physics, x_out, y).mean()),
+                                   losses, stage1=first.x, z=first.z))
 
 
 @register("iagan-bp", IAGANBPConfig, needs_prior=True, title="IAGAN + back-projection",
           objective=OBJECTIVE + ", then back-projection", reference=REF)
-def iagan_bp(y, physics, prior, cfg: IAGANBPConfig = IAGANBPConfig()) -> StepStream:
-    return (yield from with_backprojection(iagan(y, physics, prior, cfg), y, physics, cfg.bp_eta))
+def iagan_bp(problem, prior, cfg: IAGANBPConfig = IAGANBPConfig()) -> StepStream:
+    return (yield from with_backprojection(iagan(problem, prior, cfg), problem, cfg.bp_eta))

@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from .base import Clock, Step, residual_norm
+from .base import Step, residual_norm
 
 
 def descend(variables: list[torch.Tensor], lrs: list[float], objective: Callable, iters: int,
@@ -39,19 +39,18 @@ def best_of_restarts(x: torch.Tensor, score: torch.Tensor, B: int, R: int) -> tu
     return x.view(B, R, *x.shape[1:])[torch.arange(B, device=x.device), idx], idx
 
 
-def restart_step(it: int, x: torch.Tensor, terms: dict, y: torch.Tensor, physics, clock: Clock,
-                 R: int, z: torch.Tensor | None = None, done: bool = False,
-                 score: torch.Tensor | None = None) -> Step:
-    """A Step for B·R rows: the best restart per image by ``score`` (default: the data loss), all
-    restarts in ``extra``."""
+def restart_step(it: int, x: torch.Tensor, terms: dict, y: torch.Tensor, physics, R: int,
+                 z: torch.Tensor | None = None, score: torch.Tensor | None = None) -> Step:
+    """A Step for B·R rows: the best restart per image by ``score`` (default: the data loss), with every
+    restart, the chosen index and each restart's data loss."""
     B = y.shape[0]
     xb, idx = best_of_restarts(x, terms["data"] if score is None else score, B, R)
     row = int(idx[0])
     losses = {k: float(v.view(B, R)[0, row]) for k, v in terms.items()}
     losses["total"] = sum(losses.values())
-    extra = {"restarts": x.view(B, R, *x.shape[1:]), "best": idx,
-             "data_per_restart": terms["data"].view(B, R)}
+    zb = None
     if z is not None:
         zz = z.detach().view(B, R, -1)
-        extra["z"] = zz[torch.arange(B, device=zz.device), idx]
-    return Step(it, xb, losses, float(residual_norm(physics, xb, y).mean()), clock.total, done, extra)
+        zb = zz[torch.arange(B, device=zz.device), idx]
+    return Step(it, xb, float(residual_norm(physics, xb, y).mean()), losses, restarts=x.view(B, R, *x.shape[1:]),
+                best=idx, restart_losses=terms["data"].view(B, R), z=zb)

@@ -1,7 +1,10 @@
-"""PGD-GAN (Shah & Hegde, ICASSP 2018): projected gradient descent onto the range of G.
+"""Projected gradient descent onto the range of G — PGD-GAN (Shah & Hegde, ICASSP 2018) and, with a
+learned projector, NPGD (Raj, Li & Bresler, ICCV 2019, in npgd.py). Both take the same gradient step
 
-    w = x − η Aᵀ(A x − y),   x ← G(argmin_z ‖G(z) − w‖²)
-The projection is an inner Adam loop warm-started from the previous z (restarts only the first time).
+    w = x − η Aᵀ(A x − y)                                      (:func:`gradient_step`)
+
+and differ in the projection: PGD-GAN solves argmin_z ‖G(z) − w‖² by an inner Adam loop warm-started
+from the previous z (restarts only the first time); NPGD runs a trained network P once.
 """
 from __future__ import annotations
 
@@ -9,8 +12,19 @@ import torch
 
 from ..config import PGDGANConfig
 from ..device import seeded
-from .base import Clock, Step, StepStream, register, residual_norm
+from .base import Emitter, Step, StepStream, register, residual_norm
 from .latent import best_of_restarts, descend
+
+
+def gradient_step(x: torch.Tensor, problem, eta: float) -> torch.Tensor:
+    """w = x − η Aᵀ(A x − y): one gradient step on ½‖Ax − y‖² (shared by PGD-GAN and NPGD)."""
+    with torch.no_grad():
+        return x - eta * problem.physics.A_adjoint(problem.physics.A(x) - problem.y)
+
+
+def step_size(problem, step: float) -> float:
+    """η = step / ‖A‖² (``step`` in units of 1/L, L = ‖A‖² the gradient's Lipschitz constant)."""
+    return step / problem.physics.norm() ** 2
 
 
 def project_to_range(prior, w: torch.Tensor, z: torch.Tensor, iters: int, lr: float) -> torch.Tensor:
@@ -32,16 +46,21 @@ def project_to_range(prior, w: torch.Tensor, z: torch.Tensor, iters: int, lr: fl
 @register("pgd-gan", PGDGANConfig, needs_prior=True, title="PGD-GAN",
           objective="x ← G(argmin_z ‖G(z) − (x − ηAᵀ(Ax − y))‖²)",
           reference="Shah & Hegde, Solving Linear Inverse Problems Using GAN Priors: An Algorithm with Provable Guarantees, ICASSP 2018")
-def pgd_gan(y: torch.Tensor, physics, prior, cfg: PGDGANConfig = PGDGANConfig()) -> StepStream:
-    clock = Clock()
+def pgd_gan(problem, prior, cfg: PGDGANConfig = PGDGANConfig()) -> StepStream:
+    emit = Emitter(cfg.every)
+    y, physics = problem.y, problem.physics
     B = y.shape[0]
-    eta = cfg.step / physics.norm() ** 2
+    eta = step_size(problem, cfg.step)
     x = torch.zeros((B, *physics.in_shape), device=y.device)
     with torch.no_grad():
         z = prior.sample_latent(B * cfg.restarts, seeded(cfg.seed))
+
+    def step(t):
+        r = residual_norm(physics, x, y)
+        return Step(t, x, float(r.mean()), {"data": float(r[0]) ** 2}, z=z)
+
     for t in range(1, cfg.iters + 1):
-        with torch.no_grad():
-            w = x - eta * physics.A_adjoint(physics.A(x) - y)
+        w = gradient_step(x, problem, eta)
         z = project_to_range(prior, w, z, cfg.inner_iters, cfg.inner_lr)
         with torch.no_grad():
             xs = prior(z)
@@ -50,12 +69,5 @@ def pgd_gan(y: torch.Tensor, physics, prior, cfg: PGDGANConfig = PGDGANConfig())
                 xs, idx = best_of_restarts(xs, d, B, cfg.restarts)
                 z = z.view(B, cfg.restarts, -1)[torch.arange(B), idx]
             x = xs
-            data = float((physics.A(x[:1]) - y[:1]).pow(2).sum())
-        if t % cfg.every == 0 and t < cfg.iters:
-            clock.pause()
-            yield Step(t, x, {"data": data}, float(residual_norm(physics, x, y).mean()), clock.total,
-                       extra={"z": z})
-            clock.resume()
-    clock.pause()
-    return Step(cfg.iters, x, {"data": data}, float(residual_norm(physics, x, y).mean()), clock.total,
-                done=True, extra={"z": z})
+        yield from emit(t, cfg.iters, lambda: step(t))
+    return emit.final(lambda: step(cfg.iters))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..config import RelaxedConfig, SparseConfig, TVSparseConfig
-from .base import Clock, StepStream, register
+from .base import Emitter, StepStream, register
 from .csgm import initial_latents
 from .latent import restart_step
 from .tvops import tv, tv_prox
@@ -27,19 +27,25 @@ def _penalties(kind: str):
     return tv, (lambda v, t: tv_prox(v, t, iters=20))
 
 
-def _relaxed(y, physics, prior, cfg, kind: str) -> StepStream:
-    clock = Clock()
+def _relaxed(problem, prior, cfg, kind: str) -> StepStream:
+    emit = Emitter(cfg.every)
+    y, physics = problem.y, problem.physics
     B, R = y.shape[0], cfg.restarts
     R_u, prox = _penalties(kind)
-    z = initial_latents(y, physics, prior, R, cfg.seed).requires_grad_(True)
+    z = initial_latents(problem, prior, R, cfg.seed).requires_grad_(True)
     u = torch.zeros((B * R, *physics.in_shape), device=y.device)
     y_rep = y.repeat_interleave(R, 0)
     tau = 1.0 / (2 * physics.norm() ** 2)
     opt = torch.optim.Adam([z], lr=cfg.lr)
 
-    def terms(x, u):
-        data = (physics.A(x + u) - y_rep).pow(2).flatten(1).sum(1)
-        return {"data": data, "λR(u)": cfg.lam * R_u(u), "λμ‖z‖²": cfg.lam * cfg.mu * prior.penalty(z.detach())}
+    def step(it, x, u):
+        t = {"data": (physics.A(x + u) - y_rep).pow(2).flatten(1).sum(1), "offset": cfg.lam * R_u(u),
+             "latent": cfg.lam * cfg.mu * prior.penalty(z.detach())}
+        s = restart_step(it, x + u, t, y, physics, R, z, score=sum(t.values()))  # best restart by the full objective
+        ar = torch.arange(B, device=y.device)
+        s.generator_part = x.view(B, R, *x.shape[1:])[ar, s.best]
+        s.offset = u.view(B, R, *u.shape[1:])[ar, s.best]
+        return s
 
     for it in range(1, cfg.iters + 1):
         # z-step: Adam on the smooth part ‖A(G(z)+u) − y‖² + λμ‖z‖²
@@ -54,34 +60,23 @@ def _relaxed(y, physics, prior, cfg, kind: str) -> StepStream:
             x = prior(z)
             g = 2 * physics.A_adjoint(physics.A(x + u) - y_rep)
             u = prox(u - tau * g, tau * cfg.lam)
-            if it % cfg.every and it < cfg.iters:
-                continue
-            t = terms(x, u)
-            clock.pause()
-            step = restart_step(it, x + u, t, y, physics, clock, R, z, done=it == cfg.iters,
-                                score=sum(t.values()))  # best restart by the full objective
-            ar = torch.arange(B, device=y.device)
-            step.extra.update(generator_part=x.view(B, R, *x.shape[1:])[ar, step.extra["best"]],
-                              offset=u.view(B, R, *u.shape[1:])[ar, step.extra["best"]])
-        if it == cfg.iters:
-            return step
-        yield step  # outside no_grad: the consumer's grad mode is left alone
-        clock.resume()
+        yield from emit(it, cfg.iters, lambda: step(it, x, u))
+    return emit.final(lambda: step(cfg.iters, x, u))
 
 
 @register("relaxed", RelaxedConfig, needs_prior=True, title="Relaxed generative regulariser",
           objective="min_{z,u} ‖A(G(z)+u) − y‖² + λ(‖u‖² + μ‖z‖²)", reference=REF)
-def relaxed(y, physics, prior, cfg: RelaxedConfig = RelaxedConfig()) -> StepStream:
-    return (yield from _relaxed(y, physics, prior, cfg, "l2"))
+def relaxed(problem, prior, cfg: RelaxedConfig = RelaxedConfig()) -> StepStream:
+    return (yield from _relaxed(problem, prior, cfg, "l2"))
 
 
 @register("sparse", SparseConfig, needs_prior=True, title="Sparse generative regulariser",
           objective="min_{z,u} ‖A(G(z)+u) − y‖² + λ(‖u‖₁ + μ‖z‖²)", reference=REF)
-def sparse(y, physics, prior, cfg: SparseConfig = SparseConfig()) -> StepStream:
-    return (yield from _relaxed(y, physics, prior, cfg, "l1"))
+def sparse(problem, prior, cfg: SparseConfig = SparseConfig()) -> StepStream:
+    return (yield from _relaxed(problem, prior, cfg, "l1"))
 
 
 @register("tv-sparse", TVSparseConfig, needs_prior=True, title="TV-sparse generative regulariser",
           objective="min_{z,u} ‖A(G(z)+u) − y‖² + λ(TV(u) + μ‖z‖²)", reference=REF)
-def tv_sparse(y, physics, prior, cfg: TVSparseConfig = TVSparseConfig()) -> StepStream:
-    return (yield from _relaxed(y, physics, prior, cfg, "tv"))
+def tv_sparse(problem, prior, cfg: TVSparseConfig = TVSparseConfig()) -> StepStream:
+    return (yield from _relaxed(problem, prior, cfg, "tv"))
