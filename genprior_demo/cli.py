@@ -128,7 +128,7 @@ def _cmd_reconstruct(a) -> int:
 
     if a.method not in METHODS:
         raise UsageError(f"unknown method {a.method!r}; choose from {', '.join(METHODS)}")
-    if METHODS[a.method].forward_model == "unknown":
+    if METHODS[a.method].problem != "known":
         cmd = {"blind": "blind", "bss": "separate"}.get(a.method, a.method)
         raise UsageError(f"method {a.method!r} needs many observations: use `python -m genprior_demo {cmd}`")
     _finite("--noise", a.noise)
@@ -191,17 +191,17 @@ def _cmd_blind(a) -> int:
     from .generators import load_prior
     from .imaging import save_png
     from .metrics import psnr_each
-    from .pipeline import make_problem
-    from .unknown import blind_comparison
+    from .experiments.unknown_models import blind_comparison
+    from .problem import make_blind_problem
 
     if not 2 <= a.n <= 64:
         raise UsageError("--n must be in [2, 64]")
     _finite("--noise", a.noise)
     prior = load_prior("mnist-dcgan")
     x, source = _digits(a, a.n)
-    prob = make_problem(x, a.operator, _kv(a.param, "--param"), a.noise, seed=a.seed)
+    prob = make_blind_problem(x, a.operator, _kv(a.param, "--param"), a.noise, seed=a.seed)
     cfg = make_config(BlindConfig, {**_kv(a.set, "--set"), "seed": a.seed})
-    r, rows = blind_comparison(prob.y, prob.physics, prior, cfg, a.seed)
+    r, rows = blind_comparison(prob, prior, cfg, a.seed)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     from torchvision.utils import make_grid
@@ -210,9 +210,9 @@ def _cmd_blind(a) -> int:
     save_png(grid(x), out / "ground_truth.png")
     save_png(grid(prob.y), out / "observations.png")
     save_png(grid(r.x), out / "recovered.png")
-    k = r.extra["kernel"][0]
+    k = r.kernel[0]
     save_png(0.5 + 0.5 * k / k.abs().max().clamp_min(1e-12), out / "surrogate_impulse_response.png")
-    record = {"operator": a.operator, "operator_params": prob.physics.params, "noise": a.noise, "seed": a.seed,
+    record = {"operator": a.operator, "operator_params": prob.hidden.params, "noise": a.noise, "seed": a.seed,
               "images": source, "config": dataclasses.asdict(cfg),
               "results": {lab: {"psnr_mean": float(np.mean(psnr_each(xs, x))),
                                 "seconds": round(sec, 2)} for lab, xs, sec in rows}}
@@ -225,34 +225,37 @@ def _cmd_blind(a) -> int:
 def _cmd_separate(a) -> int:
     """Mixtures of 3 digits |MᵀX|; separates them and prints matched per-source PSNR vs the baselines."""
     from .config import BSSConfig, make_config
-    from .device import seeded
+    from .experiments.unknown_models import separation_comparison, separation_scores
     from .generators import load_prior
     from .imaging import save_png
-    from .physics.mixing import mix
-    from .unknown import separation_comparison, separation_scores
+    from .problem import make_separation_problem
 
     if not 1 <= a.mixtures <= 20:
         raise UsageError("--mixtures must be in [1, 20]")
     if a.observations not in (1, 2, 3, 4):
         raise UsageError("--observations must be 1–4")
+    if not 2 <= a.sources <= 6:
+        raise UsageError("--sources must be in [2, 6]")
     prior = load_prior("mnist-dcgan")
     cfg = make_config(BSSConfig, {**_kv(a.set, "--set"), "seed": a.seed})
-    x, source = _digits(a, cfg.sources * a.mixtures)
-    x = x.view(a.mixtures, cfg.sources, 32, 32)
-    y, M = mix(x, a.observations, seeded(a.seed))
-    r, rows = separation_comparison(y, prior, cfg)
+    S = a.sources
+    x, source = _digits(a, S * a.mixtures)
+    x = x.view(a.mixtures, S, 32, 32)
+    prob = make_separation_problem(x, a.observations, a.seed)
+    y = prob.y
+    r, rows = separation_comparison(prob, prior, cfg)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     from torchvision.utils import make_grid
 
-    save_png(make_grid(x.reshape(-1, 1, 32, 32), nrow=cfg.sources, padding=1), out / "sources.png")
+    save_png(make_grid(x.reshape(-1, 1, 32, 32), nrow=S, padding=1), out / "sources.png")
     save_png(make_grid((y / y.amax((2, 3), keepdim=True).clamp_min(1e-12)).reshape(-1, 1, 32, 32),
                        nrow=a.observations, padding=1), out / "mixtures.png")
-    save_png(make_grid(r.x.detach().reshape(-1, 1, 32, 32), nrow=cfg.sources, padding=1), out / "separated.png")
+    save_png(make_grid(r.x.detach().reshape(-1, 1, 32, 32), nrow=S, padding=1), out / "separated.png")
     res = {lab: {"psnr_mean": float(np.mean(separation_scores(xs, x))), "seconds": round(sec, 2), "note": note}
            for lab, xs, sec, note in rows}
     (out / "metrics.json").write_text(json.dumps({"observations": a.observations, "mixtures": a.mixtures, "seed": a.seed,
-                                                  "images": source, "config": dataclasses.asdict(cfg), "results": res},
+                                                  "sources": S, "images": source, "config": dataclasses.asdict(cfg), "results": res},
                                                  indent=2) + "\n")
     for lab, v in res.items():
         print(f"{lab:35s} matched PSNR {v['psnr_mean']:.2f} dB  {v['seconds']:.1f} s  {v['note']}")
@@ -294,7 +297,7 @@ def _cmd_train_uair(a) -> int:
 
 
 def _cmd_bench_quality(a) -> int:
-    from .bench_quality import EXPERIMENTS, bench_quality
+    from .experiments.bench_quality import EXPERIMENTS, bench_quality
 
     exps = [e.strip() for e in a.experiments.split(",") if e.strip()]
     bad = set(exps) - set(EXPERIMENTS)
@@ -308,7 +311,7 @@ def _cmd_bench_quality(a) -> int:
 
 
 def _cmd_evaluate(a) -> int:
-    from .evaluate import evaluate_generator
+    from .experiments.evaluate import evaluate_generator
 
     if a.threads:
         import torch
@@ -375,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     se = sub.add_parser("separate", help="blind source separation of 3 digits from |MᵀX| (Anirudh et al. §3.2)")
     se.add_argument("--observations", type=int, default=4, help="1 = under-determined, 4 = over-determined")
     se.add_argument("--mixtures", type=int, default=5)
+    se.add_argument("--sources", type=int, default=3, help="S: digits per mixture (2–6)")
     se.add_argument("--set", action="append", default=[], help="BSSConfig field key=value (repeatable)")
     se.add_argument("--seed", type=int, default=0)
     se.add_argument("--data-root", default=None)

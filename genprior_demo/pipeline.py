@@ -25,6 +25,9 @@ def method_stream(problem, method: str, prior=None, overrides: dict[str, Any] | 
     shape = getattr(problem, "image_shape", None)
     if prior is not None and shape is not None and tuple(prior.image_shape) != tuple(shape):
         raise ValueError(f"generator makes {prior.image_shape} images, the problem is {shape}")
+    if m.requires is not None and getattr(problem.physics, m.requires)() is None:
+        raise ValueError(f"method {method!r} needs an operator with {m.requires.replace('_', ' ')} "
+                         f"(e.g. remove-pixel, patch-band, box-mask); {problem.physics.name!r} has none")
     cfg = make_config(m.config, overrides)
     return m.iterate(problem, prior, cfg)
 

@@ -8,20 +8,11 @@ import pytest
 import torch
 
 from genprior_demo.device import seeded
-from genprior_demo.generators import build
+
+from .tiny import tiny_prior  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
-
-
-def tiny_prior(kind: str = "gan", latent: int = 8, prior: str = "uniform", seed: int = 0):
-    """A small random generator: fast, and every image G(z) is exactly in its range."""
-    from genprior_demo.generators.nets import ConvEncoder
-
-    torch.manual_seed(seed)
-    p = build(kind, latent, prior, name=f"tiny-{kind}", gan_width=8, ae_width=8)
-    p.projector = ConvEncoder(latent, 1, 8, variational=False).eval().requires_grad_(False)  # untrained
-    return p
 
 
 @pytest.fixture

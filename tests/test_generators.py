@@ -9,7 +9,7 @@ from genprior_demo.device import seeded
 from genprior_demo.generators import SPECS, CheckpointError, available, load_prior
 from genprior_demo.generators import registry
 
-from .conftest import tiny_prior
+from .tiny import random_prior as tiny_prior
 
 
 def _write(tmp_path, prior, name="tiny-gan"):

@@ -1,68 +1,107 @@
-"""Every registered method: streams steps, lowers the data residual, is deterministic, honours caps."""
+"""Every registered method, parametrised over :data:`METHODS` by what each declares (problem kind, prior
+kind, required operator capability) — never by name: it streams, reports the residual of the x it
+returns, improves PSNR over its start and over a trivial baseline, runs a batch like single images, is
+deterministic, honours caps, and stops working when the consumer stops asking.
+
+The generative methods run on :mod:`tests.tiny`'s generator, whose output really depends on z (a
+random code scores ≈ 10 dB against an in-range image, see test_csgm_recovers_an_image_in_the_range).
+"""
 import dataclasses
+import math
 
 import pytest
 import torch
 
-from genprior_demo.config import CSGMConfig, make_config, params_of
+from genprior_demo.config import CSGMConfig, IAGANConfig, make_config, params_of
 from genprior_demo.device import seeded
 from genprior_demo.generators.registry import read_manifest
-from genprior_demo.metrics import psnr
+from genprior_demo.metrics import matched_psnr, psnr, psnr_each
 from genprior_demo.physics import make_operator
-from genprior_demo.pipeline import Problem, make_problem, method_stream
+from genprior_demo.pipeline import method_stream
+from genprior_demo.problem import Problem, make_blind_problem, make_problem, make_separation_problem
 from genprior_demo.solvers import METHODS, solve
+from genprior_demo.solvers.base import LOSS_LABELS
 
-from .conftest import tiny_prior
+from .tiny import tiny_prior
 
-FAST = dict(iters=30, csgm_iters=20, inner_iters=5, every=5, restarts=2, rounds=3, t1=10, t2=10)
+FAST = dict(iters=60, csgm_iters=40, inner_iters=10, every=5, restarts=2, rounds=4, t1=20, t2=20, width=8, depth=2)
 
 
 def fields(method):
     return {f.name for f in dataclasses.fields(METHODS[method].config)}
 
 
-def fast_overrides(method):
-    if method == "dip":  # a narrow network needs ~100 steps to pass its averaged start
-        return dict(iters=100, every=20, width=8, depth=2)
-    return {k: v for k, v in FAST.items() if k in fields(method)}
+def iterative(method):
+    return bool({"iters", "rounds"} & fields(method))
 
 
-def in_range_problem(prior, operator="cs-gaussian", seed=5, **params):
+def fast_overrides(method, **kw):
+    return {k: v for k, v in {**FAST, **kw}.items() if k in fields(method)}
+
+
+def ring(n=1):
+    """Smooth digit-like test images (n, 1, 32, 32) in [0, 1] (outside the tiny generator's range)."""
+    yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    out = []
+    for i in range(n):
+        r = ((yy - 16 - i) ** 2 + (xx - 15 + i) ** 2).sqrt()
+        out.append(torch.exp(-((r - 8 + i) ** 2) / 4).clamp(0, 1))
+    return torch.stack(out)[:, None]
+
+
+def in_range(prior, n=1, seed=5):
     with torch.no_grad():
-        x = prior(prior.sample_latent(1, seeded(seed)))
-    return make_problem(x, operator, params, noise=0.0, seed=seed)
+        return prior(prior.sample_latent(n, seeded(seed)))
 
 
-def tiny_uair(seed=0):
-    from genprior_demo.generators.nets import UAIRNet
-    from genprior_demo.generators.registry import UAIRModel
+def shipped_uair():
+    from genprior_demo.generators.registry import UAIR_NETWORKS, load_uair
 
-    torch.manual_seed(seed)
-    return UAIRModel("tiny-uair", UAIRNet(1, 4).eval().requires_grad_(False), "remove-pixel", {})
+    return load_uair(next(iter(UAIR_NETWORKS)))
 
 
-def problem_for(method, prior, m=200):
-    """Masks for biharmonic and UAIR; N blurred images of one operator for blind inversion; mixtures
-    for source separation; compressed sensing for every other method."""
-    if method in ("biharmonic", "uair"):
-        return in_range_problem(prior, "remove-pixel", p=0.5)
-    if method in ("blind", "bss"):
-        with torch.no_grad():
-            x = prior(prior.sample_latent(3, seeded(5)))
-        if method == "blind":
-            return make_problem(x, "uniform-blur", {"size": 3}, 0.0, 5)
-        from genprior_demo.physics.mixing import mix
-
-        y, _ = mix(x.view(1, 3, 32, 32), 2, seeded(5))
-        return Problem(None, y, make_operator("denoise", prior.image_shape), 0.0, 5)  # physics unused
-    return in_range_problem(prior, m=m)
-
-
-def prior_for(method, gan):
+def case(method, n=1):
+    """(problem with ground truth, prior, overrides) on which ``method`` is meant to work, chosen by what the
+    method declares: its problem kind, its prior kind, the operator capability it requires."""
     m = METHODS[method]
-    if not m.needs_prior:
-        return None
-    return tiny_uair() if m.prior_kind == "uair" else gan
+    over = fast_overrides(method)
+    if m.problem == "blind":
+        prior = tiny_prior("gan")
+        return make_blind_problem(in_range(prior, 4 * n), "uniform-blur", {"size": 5}, 0.0, 5), prior, over
+    if m.problem == "separation":
+        prior = tiny_prior("gan")
+        return make_separation_problem(in_range(prior, 3 * n).view(n, 3, 32, 32), 4, 5), prior, over
+    if m.prior_kind == "uair":  # a trained network: the shipped one, on shipped test digits
+        from genprior_demo.data import shipped_digits
+        from genprior_demo.physics.corruptions import CORRUPTIONS
+
+        net = shipped_uair()
+        return make_problem(shipped_digits(4 * n, offset=10), net.corruption,
+                            CORRUPTIONS[net.corruption].params, 0.0, 3), net, over
+    if m.needs_prior:
+        prior = tiny_prior("vae", 6, "gaussian")
+        return make_problem(in_range(prior, n), "cs-gaussian", {"m": 150}, 0.01, 5), prior, over
+    if m.requires == "observed_mask":
+        return make_problem(ring(n), "remove-pixel", {"p": 0.5}, 0.02, 4), None, over
+    return make_problem(ring(n), "gaussian-blur", {"size": 5, "sigma": 1.5}, 0.01, 4), None, over
+
+
+def quality(x, problem):
+    """Mean PSNR of an estimate (matched per-source PSNR for separation)."""
+    if problem.kind == "separation":
+        return sum(sum(matched_psnr(x[b], problem.x[b])[0]) / problem.sources for b in range(problem.batch)) / problem.batch
+    return sum(psnr_each(x.clamp(0, 1), problem.x)) / problem.batch
+
+
+def trivial(problem):
+    """The better of two estimates that need no method: an all-black image and the naive inverse
+    (A†y for a known operator, y itself for a blind one, black for separation)."""
+    black = quality(torch.zeros_like(problem.x), problem)
+    if problem.kind == "known":
+        return max(black, quality(problem.physics.naive_inverse(problem.y)[0], problem))
+    if problem.kind == "blind":
+        return max(black, quality(problem.y, problem))
+    return black
 
 
 def steps_and_final(stream):
@@ -75,75 +114,145 @@ def steps_and_final(stream):
             return steps, stop.value
 
 
-@pytest.mark.parametrize("method", sorted(METHODS))
-def test_streams_steps_and_lowers_residual(method, gan):
-    prob = problem_for(method, gan)
-    steps, final = steps_and_final(method_stream(prob, method, prior_for(method, gan), fast_overrides(method)))
-    if "iters" in fields(method) or method == "wiener":  # wiener on CS falls back to (iterative) Tikhonov
+@pytest.mark.parametrize("method", list(METHODS))
+def test_streams_steps_and_a_final_step(method):
+    prob, prior, over = case(method)
+    steps, final = steps_and_final(method_stream(prob, method, prior, over))
+    if iterative(method):
         assert len(steps) >= 2, "an iterative method must stream intermediate steps"
-    assert final.done and final.iteration >= max([s.iteration for s in steps], default=0)
-    assert [s.iteration for s in steps] == sorted(s.iteration for s in steps)
-    if METHODS[method].forward_model == "unknown":  # residual = the surrogate's loss: it must fall
-        assert all(s.x.shape == steps[0].x.shape for s in steps + [final])
-        assert final.residual < 0.7 * steps[0].residual
-        return
+    assert final.done and not any(s.done for s in steps)
+    its = [s.iteration for s in steps] + [final.iteration]
+    assert its == sorted(set(its)), "iterations increase and the final step is not streamed twice"
+    times = [s.elapsed for s in steps] + [final.elapsed]
+    assert times == sorted(times) and final.elapsed > 0
     assert all(s.x.shape == prob.x.shape for s in steps + [final])
-    first_residual = float((prob.physics.A(torch.zeros_like(prob.x)) - prob.y).norm())
-    if method != "npgd":  # the tiny generator's projector is untrained; see test_npgd_on_shipped_projector
-        assert final.residual < 0.5 * first_residual
-    assert final.elapsed > 0 and all(torch.isfinite(torch.tensor(list(final.losses.values()))))
+    assert set(final.losses) <= set(LOSS_LABELS), "losses use the stable keys"
+    assert all(math.isfinite(v) for v in final.losses.values())
 
 
-@pytest.mark.parametrize("method", sorted(METHODS))
-def test_deterministic_for_a_seed(method, gan):
-    prob = problem_for(method, gan, m=100)
-    prior = prior_for(method, gan)
-    a = solve(method_stream(prob, method, prior, fast_overrides(method)))
-    b = solve(method_stream(prob, method, prior, fast_overrides(method)))
+def recomputed_residual(step, prob):
+    if prob.kind == "known":
+        model = prob.physics.A
+    else:  # blind / separation: the model the method fitted
+        assert step.surrogate is not None
+        model = step.surrogate
+    with torch.no_grad():
+        return float((model(step.x) - prob.y).flatten(1).norm(dim=1).mean())
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_residual_is_the_data_residual_of_the_returned_x(method):
+    prob, prior, over = case(method)
+    steps, final = steps_and_final(method_stream(prob, method, prior, over))
+    for s in steps + [final]:
+        assert s.residual == pytest.approx(recomputed_residual(s, prob), rel=1e-4, abs=1e-6), s.iteration
+
+
+# Margins (dB) measured on these cases with FAST settings (2026-12-01): over the first streamed step the
+# smallest gains are Tikhonov +1.6, BSS +1.8, relaxed +3.9 (CSGM +25); over the trivial baseline the
+# smallest are blind +5.1 (y itself is a fair estimate of a mild blur) and BSS +5.5. The bars sit below.
+START_MARGIN, TRIVIAL_MARGIN = 1.0, 3.0
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if iterative(m)])
+def test_improves_on_its_start_and_on_a_trivial_baseline(method):
+    prob, prior, over = case(method)
+    steps, final = steps_and_final(method_stream(prob, method, prior, over))
+    q, base, start = quality(final.x, prob), trivial(prob), quality(steps[0].x, prob)
+    assert q >= base + TRIVIAL_MARGIN, f"{q:.2f} dB vs trivial {base:.2f} dB"
+    assert q >= start + START_MARGIN, f"{q:.2f} dB vs first step {start:.2f} dB"
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if not iterative(m) and m != "naive"])
+def test_one_shot_methods_beat_the_naive_inverse(method):
+    """Wiener on a noisy blur (24.9 vs 9.1 dB measured), biharmonic on missing pixels (33.5 vs 12.7);
+    the shipped UAIR network only just beats its input (12.0 vs 11.9 dB: undertrained, issue 11), so its
+    bar is "not worse". The naive inverse is the baseline itself."""
+    prob, prior, over = case(method)
+    final = solve(method_stream(prob, method, prior, over))
+    margin = 0.0 if METHODS[method].prior_kind == "uair" else TRIVIAL_MARGIN
+    assert quality(final.x, prob) >= trivial(prob) + margin
+
+
+@pytest.mark.parametrize("method", [m for m, v in METHODS.items() if v.problem == "known"])
+def test_a_batch_runs_like_single_images(method):
+    """Image 0 of a batch of two gets the same estimate as image 0 alone (restarts and per-image state
+    are drawn image by image, so the first image's draws are the same). Blind and separation problems
+    share one unknown model across the batch by design and are not expected to."""
+    prob, prior, over = case(method, n=2)
+    batch = solve(method_stream(prob, method, prior, over))
+    single = solve(method_stream(prob.subset(1), method, prior, over))
+    assert batch.x.shape[0] == prob.batch > 1
+    assert float((batch.x[:1] - single.x).abs().max()) < 2e-3
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_deterministic_for_a_seed(method):
+    prob, prior, over = case(method)
+    a = solve(method_stream(prob, method, prior, over))
+    b = solve(method_stream(prob, method, prior, over))
     assert torch.equal(a.x, b.x)
 
 
-@pytest.mark.parametrize("method", sorted(m for m in METHODS if "iters" in fields(m)))
+@pytest.mark.parametrize("method", [m for m in METHODS if iterative(m)])
 def test_iteration_cap_is_enforced(method):
-    hi = next(p.hi for p in params_of(METHODS[method].config) if p.name == "iters")
-    with pytest.raises(ValueError, match="iters"):
-        make_config(METHODS[method].config, {"iters": hi + 1})
-    with pytest.raises(ValueError, match="finite"):
-        make_config(METHODS[method].config, {"iters": float("nan")})
+    for key in {"iters", "rounds"} & fields(method):
+        hi = next(p.hi for p in params_of(METHODS[method].config) if p.name == key)
+        with pytest.raises(ValueError, match=key):
+            make_config(METHODS[method].config, {key: hi + 1})
+        with pytest.raises(ValueError, match="finite"):
+            make_config(METHODS[method].config, {key: float("nan")})
 
 
-def test_stopping_is_not_asking_for_more(gan):
-    prob = in_range_problem(gan)
-    stream = method_stream(prob, "csgm", gan, dict(iters=1000, every=1))
+class Counting(torch.nn.Module):
+    """Counts calls of the module or function it wraps."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.calls = inner, 0
+
+    def forward(self, *a):
+        self.calls += 1
+        return self.inner(*a)
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if iterative(m)])
+def test_stopping_stops_the_work(method):
+    """Not asking for the next step stops the solver: neither the generator nor the operator is called
+    again (each iterative method calls one of them every iteration)."""
+    prob, prior, _ = case(method)
+    if METHODS[method].needs_prior:
+        prior.decoder = counter = Counting(prior.decoder)
+    else:
+        prob.physics.A = counter = Counting(prob.physics.A)  # instance attribute: this operator only
+    stream = method_stream(prob, method, prior, fast_overrides(method, every=1, iters=500, csgm_iters=500, rounds=50))
     for _ in range(3):
-        step = next(stream)
-    stream.close()  # the consumer stops; nothing else runs
-    assert step.iteration == 3
+        next(stream)
+    stream.close()
+    n = counter.calls
+    with pytest.raises(StopIteration):
+        next(stream)
+    assert counter.calls == n and n > 0
 
 
-@pytest.mark.parametrize("operator,params", [("denoise", {}), ("cs-gaussian", {"m": 300})])
-def test_csgm_recovers_an_image_in_the_range(operator, params, gan):
-    prob = in_range_problem(gan, operator, seed=11, **params)
-    final = solve(method_stream(prob, "csgm", gan, dict(iters=300, restarts=4, lam=0.0)))
-    assert psnr(final.x[0], prob.x[0]) >= 30.0
+def test_csgm_recovers_an_image_in_the_range():
+    gan = tiny_prior("gan")
+    for operator, params in [("denoise", {}), ("cs-gaussian", {"m": 300})]:
+        prob = make_problem(in_range(gan, seed=11), operator, params, seed=11)
+        final = solve(method_stream(prob, "csgm", gan, dict(iters=300, restarts=4, lam=0.0)))
+        random_code = in_range(gan, seed=12)  # what a method that ignored y would return
+        assert psnr(random_code[0], prob.x[0]) < 20.0
+        assert psnr(final.x[0], prob.x[0]) >= 30.0
 
 
-def test_csgm_restarts_are_a_batch_and_uniform_latents_stay_in_the_box(gan):
-    prob = in_range_problem(gan)
+def test_csgm_restarts_are_a_batch_and_uniform_latents_stay_in_the_box():
+    gan = tiny_prior("gan")
+    prob = make_problem(in_range(gan), "cs-gaussian", {"m": 200})
     final = solve(method_stream(prob, "csgm", gan, dict(iters=40, restarts=5, lr=0.5)))
-    assert final.extra["restarts"].shape == (1, 5, 1, 32, 32)
-    assert final.extra["z"].shape == (1, 8) and final.extra["z"].abs().max() <= 1.0
-    d = final.extra["data_per_restart"][0]
-    assert int(final.extra["best"][0]) == int(d.argmin())
-
-
-def test_csgm_batch_of_observations_matches_single(vae):
-    xs = vae(vae.sample_latent(3, seeded(2))).detach()
-    op = make_operator("sr", (1, 32, 32), factor=2)
-    cfg = CSGMConfig(iters=20, restarts=2, every=10)
-    batch = solve(METHODS["csgm"].iterate(op.A(xs), op, vae, cfg))
-    assert batch.x.shape == (3, 1, 32, 32)
-    assert batch.residual < float((op.A(torch.zeros_like(xs)) - op.A(xs)).flatten(1).norm(dim=1).mean())
+    assert final.restarts.shape == (1, 5, 1, 32, 32)
+    assert final.z.shape == (1, 8) and final.z.abs().max() <= 1.0
+    assert int(final.best[0]) == int(final.restart_losses[0].argmin())
+    assert torch.equal(final.x[0], final.restarts[0, int(final.best[0])])
 
 
 def test_method_stream_rejects_bad_requests(gan, digit):
@@ -156,19 +265,21 @@ def test_method_stream_rejects_bad_requests(gan, digit):
         method_stream(prob, "csgm", gan, {"learning_rate": 1})
     with pytest.raises(ValueError, match="noise"):
         make_problem(digit, "denoise", noise=float("nan"))
+    with pytest.raises(ValueError, match="takes a 'blind' problem"):
+        method_stream(prob, "blind", gan)
+    with pytest.raises(ValueError, match="observed mask"):
+        method_stream(make_problem(digit, "gaussian-blur"), "biharmonic", None)
     other = tiny_prior("gan")
     other.size = 16
     with pytest.raises(ValueError, match="generator makes"):
         method_stream(prob, "csgm", other)
 
 
-@pytest.mark.parametrize("method", [m for m in sorted(METHODS) if "iters" in fields(m)])
-def test_final_iteration_honours_the_cap(method, gan):
-    prob = problem_for(method, gan)
-    cfg = dict(fast_overrides(method), early_stop=False) if method == "dip" else fast_overrides(method)
-    final = solve(method_stream(prob, method, gan if METHODS[method].needs_prior else None, cfg))
-    cap = cfg["iters"] + cfg.get("csgm_iters", 0)
-    assert final.iteration <= cap
+@pytest.mark.parametrize("method", [m for m in METHODS if "iters" in fields(m)])
+def test_final_iteration_honours_the_cap(method):
+    prob, prior, over = case(method)
+    final = solve(method_stream(prob, method, prior, over))
+    assert final.iteration <= over["iters"] + over.get("csgm_iters", 0)
 
 
 @pytest.mark.parametrize("operator,params", [("sr", {"factor": 2}), ("cs-gaussian", {"m": 120}),
@@ -179,7 +290,7 @@ def test_back_projection_fits_the_measurements_exactly(method, operator, params,
     final = solve(method_stream(prob, method, gan, fast_overrides(method)))
     y = prob.y
     assert float((prob.physics.A(final.x) - y).norm() / y.norm()) < 1e-4
-    assert float((prob.physics.A(final.extra["before_bp"]) - y).norm() / y.norm()) > 1e-2
+    assert float((prob.physics.A(final.before_bp) - y).norm() / y.norm()) > 1e-2
 
 
 def test_iagan_leaves_the_generator_untouched(gan, digit):
@@ -189,9 +300,9 @@ def test_iagan_leaves_the_generator_untouched(gan, digit):
     after = gan.decoder.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert not any(p.requires_grad for p in gan.decoder.parameters())
-    # and fine-tuning did something: it fits y at least as well as its CSGM start
-    csgm_fit = float((prob.physics.A(final.extra["csgm"]) - prob.y).norm())
-    assert final.residual <= csgm_fit + 1e-6
+    # and fine-tuning did something: it fits y better than its CSGM start
+    csgm_fit = float((prob.physics.A(final.stage1) - prob.y).norm())
+    assert final.residual < 0.9 * csgm_fit
 
 
 def test_iagan_halves_iterations_when_noisy(gan, digit):
@@ -201,9 +312,6 @@ def test_iagan_halves_iterations_when_noisy(gan, digit):
 
 
 def test_iagan_discrepancy_stop_ends_fine_tuning_at_the_noise_level(gan, digit):
-    import dataclasses
-
-    from genprior_demo.config import IAGANConfig
     from genprior_demo.solvers.iagan import iagan
 
     prob = make_problem(digit, "sr", {"factor": 2}, noise=0.05, seed=1)
@@ -213,15 +321,15 @@ def test_iagan_discrepancy_stop_ends_fine_tuning_at_the_noise_level(gan, digit):
         return float((A(x) - y).pow(2).sum())
 
     def tuned(steps):
-        return sum("fine-tuning" in s.extra.get("phase", "") for s in steps)
+        return sum("fine-tuning" in s.phase for s in steps)
 
     cfg = IAGANConfig(csgm_iters=10, iters=80, every=5, restarts=1, lr_theta=1e-3)
-    full_steps, full = steps_and_final(iagan(y, prob.physics, gan, cfg))
-    start, end = fit(full.extra["csgm"]), fit(full.x)
+    full_steps, full = steps_and_final(iagan(prob, gan, cfg))
+    start, end = fit(full.stage1), fit(full.x)
     assert end < 0.9 * start  # fine-tuning lowers the residual on this problem
     floor = (start + end) / 2
-    stop = dataclasses.replace(cfg, discrepancy=floor / (prob.physics.sigma ** 2 * y.numel()))
-    stopped_steps, stopped = steps_and_final(iagan(y, prob.physics, gan, stop))
+    stop = dataclasses.replace(cfg, discrepancy=floor / (prob.sigma ** 2 * y.numel()))
+    stopped_steps, stopped = steps_and_final(iagan(prob, gan, stop))
     assert end <= fit(stopped.x) <= floor * (1 + 1e-5)
     assert tuned(stopped_steps) < tuned(full_steps)
 
@@ -237,7 +345,7 @@ def test_tv_matches_scikit_image_chambolle():
     x = resize(camera(), (32, 32), anti_aliasing=True)
     y = np.clip(x + 0.1 * np.random.default_rng(0).standard_normal(x.shape), 0, 1)
     yt = torch.tensor(y).float()[None, None]
-    ours = solve(method_stream(Problem(None, yt, make_operator("denoise", (1, 32, 32)), 0.1, 0), "tv", None,
+    ours = solve(method_stream(Problem(yt, make_operator("denoise", (1, 32, 32)), 0.1), "tv", None,
                                dict(iters=3000, lam=0.1, every=1000))).x[0, 0].numpy()
     ref = denoise_tv_chambolle(y, weight=0.1, max_num_iter=5000, eps=1e-8)
     assert np.abs(ours - ref).max() < 0.01
@@ -256,23 +364,27 @@ def test_wiener_matches_scikit_image(digit):
     assert np.abs(ours - ref).max() < 1e-5
 
 
+def test_wiener_uses_the_problems_noise_level(digit):
+    """σ comes from the problem, not from the operator's last measurement: the same y with a larger
+    stated σ gets a smoother (more regularised) estimate."""
+    prob = make_problem(digit, "gaussian-blur", {"size": 5, "sigma": 1.5}, noise=0.05, seed=2)
+    low = solve(method_stream(dataclasses.replace(prob, sigma=0.01), "wiener", None))
+    high = solve(method_stream(dataclasses.replace(prob, sigma=0.2), "wiener", None))
+    assert "balance" in low.label and low.label != high.label
+    assert float(high.x.diff(dim=-1).abs().mean()) < float(low.x.diff(dim=-1).abs().mean())
+
+
 def test_wiener_falls_back_to_labelled_tikhonov(digit):
     prob = make_problem(digit, "cs-gaussian", {"m": 300})
     final = solve(method_stream(prob, "wiener", None))
-    assert "Tikhonov" in final.extra["label"]
-
-
-def test_biharmonic_needs_a_mask(digit):
-    prob = make_problem(digit, "gaussian-blur")
-    with pytest.raises(ValueError, match="mask"):
-        solve(method_stream(prob, "biharmonic", None))
+    assert "Tikhonov" in final.label
 
 
 def test_naive_inverses(digit):
     for op, params, label in [("tomography", {"angles": 60}, "filtered back-projection"),
                               ("sr", {"factor": 2}, "bicubic"), ("cs-fourier", {"ratio": 0.5}, "pseudo-inverse")]:
         final = solve(method_stream(make_problem(digit, op, params), "naive", None))
-        assert label in final.extra["label"]
+        assert label in final.label
         assert psnr(final.x[0], digit[0]) > 15
 
 
@@ -283,26 +395,35 @@ def test_relaxed_leaves_the_range(gan, digit):
     for m in ("relaxed", "sparse", "tv-sparse"):
         r = solve(method_stream(prob, m, gan, dict(iters=100, restarts=2, lam=0.01)))
         assert r.residual < hard.residual
-        assert r.extra["offset"].abs().sum() > 0
+        assert r.offset.abs().sum() > 0
+        assert torch.allclose(r.generator_part + r.offset, r.x, atol=1e-6)
 
 
 def test_dip_early_stops_at_the_noise_level(digit):
     prob = make_problem(digit, "remove-pixel", {"p": 0.5}, noise=0.1, seed=4)
     final = solve(method_stream(prob, "dip", None, dict(iters=1000, width=16, depth=2, every=50, tau=1.2, early_stop=True)))
-    assert final.extra["early_stopped"] and final.iteration < 1000
+    assert final.stopped_early and final.iteration < 1000
     assert final.residual < float(prob.y.norm())  # the (averaged) estimate explains the data
+
+
+def test_no_method_touches_the_global_rng():
+    """Seeds are explicit (torch.Generator): running any method leaves torch's global RNG as it was."""
+    for method in METHODS:
+        prob, prior, over = case(method)
+        state = torch.get_rng_state()
+        solve(method_stream(prob, method, prior, over))
+        assert torch.equal(state, torch.get_rng_state()), method
 
 
 @pytest.mark.skipif("projector" not in read_manifest().get("mnist-vae", {}), reason="projector not trained yet")
 def test_npgd_on_shipped_projector():
     """With its trained projector, NPGD recovers a real digit from 200 measurements and its iterations
     improve on the first projection (it does not reach CSGM's quality here: see docs/RESULTS.md)."""
+    from genprior_demo.data import shipped_digits
     from genprior_demo.generators import load_prior
-    from genprior_demo.imaging import to_domain
-    from genprior_demo.ui.reconstruct import example_images
 
     prior = load_prior("mnist-vae")
-    x, _ = to_domain(next(p for p in example_images() if "mnist" in p), 1, 32)
+    x = shipped_digits(1)
     prob = make_problem(x, "cs-gaussian", {"m": 200}, noise=0.02, seed=0)
     n = solve(method_stream(prob, "npgd", prior))
     first = solve(method_stream(prob, "npgd", prior, {"iters": 1}))

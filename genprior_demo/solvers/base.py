@@ -178,16 +178,18 @@ class Method:
     reference: str
     prior_kind: str = "generator"
     problem: str = "known"
+    requires: str | None = None  # an operator capability it needs, e.g. "observed_mask" (masks only)
 
 
 METHODS: dict[str, Method] = {}
 
 
 def register(name: str, config: type, *, needs_prior: bool, title: str, objective: str, reference: str,
-             prior_kind: str = "generator", problem: str = "known"):
+             prior_kind: str = "generator", problem: str = "known", requires: str | None = None):
     """Decorator: add a streaming method ``fn(problem, prior, cfg)`` to :data:`METHODS`."""
     def deco(fn):
-        METHODS[name] = Method(name, fn, config, needs_prior, title, objective, reference, prior_kind, problem)
+        METHODS[name] = Method(name, fn, config, needs_prior, title, objective, reference, prior_kind, problem,
+                               requires)
         return fn
     return deco
 

@@ -13,6 +13,7 @@ Source separation (``bss``) is the same loop with a pixel-wise mixing network ov
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
@@ -20,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import BlindConfig, BSSConfig
-from ..device import init_parameters, seeded
+from ..device import seeded, seeded_module
 from .base import Emitter, Step, StepStream, register
 
 REF = ("Anirudh, Thiagarajan, Kailkhura & Bremer, An Unsupervised Approach to Solving Inverse Problems "
@@ -101,7 +102,7 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
         X, data, real, res = terms()
         return Step(t * (cfg.t1 + cfg.t2), X.detach(), float(res.mean()),
                     {"data_l1": float(data[0]), "realism": float(real[0])}, z=z.detach().clone(),
-                    surrogate=surrogate, **(report() if report else {}))
+                    surrogate=copy.deepcopy(surrogate), **(report() if report else {}))  # a snapshot: F̂ trains on
 
     for t in range(1, cfg.rounds + 1):
         if opt_f is not None:
@@ -132,7 +133,7 @@ def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
         raise ValueError(f"blind inversion needs image-shaped observations {prior.image_shape}, got {tuple(y.shape[1:])}")
     emit = Emitter()
     g = seeded(cfg.seed)
-    surrogate = init_parameters(SurrogateConv(prior.channels, cfg.filters, cfg.ksize), seeded(cfg.seed)).to(y.device)
+    surrogate = seeded_module(lambda: SurrogateConv(prior.channels, cfg.filters, cfg.ksize), seeded(cfg.seed), y.device)
     z = prior.sample_latent(y.shape[0], g).requires_grad_(True)
     report = lambda: {"kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
     return (yield from alternate(y, prior, z, surrogate, lambda xs: xs, cfg, emit, report))
@@ -150,7 +151,7 @@ def bss(problem, prior, cfg: BSSConfig = BSSConfig()) -> StepStream:
     B, O = y.shape[:2]
     S = problem.sources
     g = seeded(cfg.seed)
-    mix = AdditiveMix(O) if cfg.additive else init_parameters(MixingNet(S, O, cfg.hidden), seeded(cfg.seed))
+    mix = AdditiveMix(O) if cfg.additive else seeded_module(lambda: MixingNet(S, O, cfg.hidden), seeded(cfg.seed))
     mix = mix.to(y.device)
     z = prior.sample_latent(B * S, g).requires_grad_(True)  # (B·S, k): S latents per mixture
     arrange = lambda xs: xs.view(B, S, prior.size, prior.size)  # noqa: E731  (B·S, 1, H, W) → (B, S, H, W)

@@ -69,8 +69,9 @@ def tikhonov(problem, prior=None, cfg: TikhonovConfig = TikhonovConfig()) -> Ste
 LAPLACIAN = torch.tensor([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]])
 
 
-def wiener_filter(y: torch.Tensor, physics, balance: float, reg: str = "identity") -> torch.Tensor:
-    """X = K̄ Y / (|K|² + b |R|²) with R = I or the Laplacian (scikit-image's ``wiener`` convention)."""
+def wiener_filter(y: torch.Tensor, physics, balance, reg: str = "identity") -> torch.Tensor:
+    """X = K̄ Y / (|K|² + b |R|²) with R = I or the Laplacian (scikit-image's ``wiener`` convention);
+    ``balance`` b a number or one per image (B, 1, 1, 1)."""
     Hh, Ww = physics.in_shape[1:]
     if reg == "laplacian":
         full = torch.zeros(Hh, Ww)
@@ -113,11 +114,11 @@ def wiener(problem, prior=None, cfg: WienerConfig = WienerConfig()) -> StepStrea
             for idx in np.ndindex(*y.shape[:2]):
                 out[idx] = unsupervised_wiener(y[idx].cpu().double().numpy(), ker, clip=False, rng=rng)[0]
             return torch.from_numpy(out).float().to(y.device), "unsupervised Wiener–Hunt (scikit-image)"
-        b = cfg.balance
-        if b <= 0:  # noise-to-signal ratio from the known σ (floor keeps σ = 0 well posed)
+        b = torch.full((y.shape[0], 1, 1, 1), cfg.balance, device=y.device)
+        if cfg.balance <= 0:  # noise-to-signal ratio of each image from the known σ (floor: σ = 0 well posed)
             n = y[0].numel()
-            b = max(problem.sigma**2 * n / float(y.pow(2).flatten(1).sum(1).mean()), 1e-4)
-        return wiener_filter(y, physics, b, cfg.reg), f"Wiener, balance {b:.3g}, R = {cfg.reg}"
+            b = (problem.sigma**2 * n / y.pow(2).flatten(1).sum(1)).clamp_min(1e-4).view(-1, 1, 1, 1)
+        return wiener_filter(y, physics, b, cfg.reg), f"Wiener, balance {float(b[0]):.3g}, R = {cfg.reg}"
 
     return (yield from one_shot(problem, compute))
 
@@ -129,7 +130,7 @@ def naive(problem, prior=None, cfg: NaiveConfig = NaiveConfig()) -> StepStream:
     return (yield from one_shot(problem, lambda: problem.physics.naive_inverse(problem.y)))
 
 
-@register("biharmonic", BiharmonicConfig, needs_prior=False, title="Biharmonic inpainting",
+@register("biharmonic", BiharmonicConfig, needs_prior=False, title="Biharmonic inpainting", requires="observed_mask",
           objective="fill missing pixels with the solution of Δ²x = 0", reference="Damelin & Hoang 2018 (scikit-image)")
 def biharmonic(problem, prior=None, cfg: BiharmonicConfig = BiharmonicConfig()) -> StepStream:
     mask = problem.physics.observed_mask()

@@ -4,10 +4,9 @@ from __future__ import annotations
 import torch
 
 from ..config import CSGMBPConfig, CSGMConfig, HardConfig
-from ..device import seeded
 from .backprojection import with_backprojection
 from .base import Emitter, StepStream, register
-from .latent import descend, restart_step
+from .latent import descend, restart_latents, restart_step
 
 OBJECTIVE = "min_z ‖A G(z) − y‖² + λ‖z‖²"
 
@@ -48,8 +47,7 @@ def csgm(problem, prior, cfg: CSGMConfig = CSGMConfig()) -> StepStream:
     >>> final = solve(csgm(make_problem(x, "cs-gaussian"), prior, CSGMConfig(iters=200)))
     """
     emit = Emitter(cfg.every)
-    with torch.no_grad():
-        z = prior.sample_latent(problem.batch * cfg.restarts, seeded(cfg.seed))  # (B·R, k)
+    z = restart_latents(prior, problem.batch, cfg.restarts, cfg.seed)  # (B·R, k)
     return (yield from run_latent(problem, prior, z, cfg, emit, cfg.lam))
 
 
@@ -64,8 +62,8 @@ def csgm_bp(problem, prior, cfg: CSGMBPConfig = CSGMBPConfig()) -> StepStream:
 def initial_latents(problem, prior, n_restarts: int, seed: int) -> torch.Tensor:
     """(B·R, k) starting codes: restart 0 is the encoder's code of A†y (AE/VAE), the others random."""
     B = problem.batch
+    z = restart_latents(prior, B, n_restarts, seed).view(B, n_restarts, -1)
     with torch.no_grad():
-        z = prior.sample_latent(B * n_restarts, seeded(seed)).view(B, n_restarts, -1)
         if prior.encoder is not None:
             x0 = problem.physics.A_dagger(problem.y).clamp(0, 1)
             z[:, 0] = prior.encode(x0)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import SEED_MAX, DIPConfig
-from ..device import init_parameters, seeded
+from ..device import seeded, seeded_module
 from .base import Emitter, Step, StepStream, register, residual_norm
 
 
@@ -69,7 +69,7 @@ def dip(problem, prior=None, cfg: DIPConfig = DIPConfig()) -> StepStream:
     last_it = 0
     for b in range(B):
         init = seeded(int(torch.randint(0, SEED_MAX, (1,), generator=g)))  # the weights, from the seed
-        net = init_parameters(DIPNet(32, C, cfg.width, depth), init).to(y.device)
+        net = seeded_module(lambda: DIPNet(32, C, cfg.width, depth), init, y.device)
         z0 = (torch.rand((1, 32, H, W), generator=g) * 0.1).to(y.device)  # paper: U(0, 0.1)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         ema = None

@@ -17,10 +17,10 @@ import copy
 import torch
 
 from ..config import CSGMConfig, IAGANBPConfig, IAGANConfig
-from ..device import seeded
 from .backprojection import with_backprojection
 from .base import Emitter, Step, StepStream, register, residual_norm
 from .csgm import run_latent
+from .latent import restart_latents
 
 OBJECTIVE = "CSGM, then min_{z,θ} ‖A G_θ(z) − y‖² from the CSGM z (Adam on z and θ)"
 REF = "Abu Hussein, Tirer & Giryes, Image-Adaptive GAN based Reconstruction, AAAI 2020"
@@ -33,8 +33,7 @@ def iagan(problem, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
     B = y.shape[0]
     ccfg = CSGMConfig(iters=cfg.csgm_iters, restarts=cfg.restarts, lr=cfg.csgm_lr, lam=cfg.lam,
                       every=cfg.every, seed=cfg.seed)
-    with torch.no_grad():
-        z0 = prior.sample_latent(B * cfg.restarts, seeded(cfg.seed))
+    z0 = restart_latents(prior, B, cfg.restarts, cfg.seed)
     first = yield from run_latent(problem, prior, z0, ccfg, emit, cfg.lam)
     emit.resume()
     n_iter = max(1, cfg.iters // 2) if sigma > 0 else cfg.iters  # paper: half when noisy

@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from ..device import seeded
 from .base import Step, residual_norm
 
 
@@ -31,6 +32,15 @@ def descend(variables: list[torch.Tensor], lrs: list[float], objective: Callable
             with torch.no_grad():
                 after_step()
         yield it, x.detach(), {k: v.detach() for k, v in terms.items()}
+
+
+def restart_latents(prior, images: int, restarts: int, seed: int) -> torch.Tensor:
+    """(B·R, k) starting codes, drawn image by image from one seeded generator, so image b's restarts do
+    not depend on how many images share the batch (one ``randn(B·R, k)`` would not: torch draws small
+    and large normal tensors by different paths)."""
+    g = seeded(seed)
+    with torch.no_grad():
+        return torch.cat([prior.sample_latent(restarts, g) for _ in range(images)])
 
 
 def best_of_restarts(x: torch.Tensor, score: torch.Tensor, B: int, R: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import torch
 
 from ..config import PGDGANConfig
-from ..device import seeded
 from .base import Emitter, Step, StepStream, register, residual_norm
-from .latent import best_of_restarts, descend
+from .latent import best_of_restarts, descend, restart_latents
 
 
 def gradient_step(x: torch.Tensor, problem, eta: float) -> torch.Tensor:
@@ -52,8 +51,7 @@ def pgd_gan(problem, prior, cfg: PGDGANConfig = PGDGANConfig()) -> StepStream:
     B = y.shape[0]
     eta = step_size(problem, cfg.step)
     x = torch.zeros((B, *physics.in_shape), device=y.device)
-    with torch.no_grad():
-        z = prior.sample_latent(B * cfg.restarts, seeded(cfg.seed))
+    z = restart_latents(prior, B, cfg.restarts, cfg.seed)
 
     def step(t):
         r = residual_norm(physics, x, y)

@@ -7,11 +7,12 @@ import time
 import numpy as np
 import torch
 
-from .config import CSGMConfig
-from .data import load_mnist, make_shapes
-from .physics import make_operator
-from .solvers import solve
-from .solvers.csgm import csgm
+from ..config import CSGMConfig
+from ..data import load_mnist, make_shapes
+from ..physics import make_operator
+from ..problem import Problem
+from ..solvers import solve
+from ..solvers.csgm import csgm
 
 SHAPES_TEST_SEED = 999  # training Shapes use seeds ≥ 10000
 
@@ -30,14 +31,14 @@ def projection_nrmse(prior, x: torch.Tensor, restarts: int = 4, iters: int = 300
     out = []
     for i in range(0, x.shape[0], chunk):
         xb = x[i:i + chunk].to(prior.device)
-        r = solve(csgm(xb, op, prior, cfg))
+        r = solve(csgm(Problem(xb, op), prior, cfg))
         out.append(((r.x - xb).flatten(1).norm(dim=1) / xb.flatten(1).norm(dim=1)).cpu())
     return torch.cat(out).numpy()
 
 
 def evaluate_generator(name: str, data_root: str | None, n: int = 500, restarts: int = 4, iters: int = 300,
                        device="cpu", write: bool = True) -> dict:
-    from .generators import registry
+    from ..generators import registry
 
     prior = registry.load_prior(name, device)
     x = test_images(registry.SPECS[name]["dataset"], n, data_root)

@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .device import seeded
+from ..device import seeded
 from .evaluate import SHAPES_TEST_SEED, test_images
-from .generators import load_prior
-from .metrics import lpips_distance, psnr_each, ssim
-from .pipeline import make_problem, method_stream
-from .solvers import solve
-from .solvers.backprojection import backproject
+from ..generators import load_prior
+from ..metrics import lpips_distance, psnr_each, ssim
+from ..pipeline import make_problem, method_stream
+from ..solvers import solve
+from ..solvers.backprojection import backproject
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 SEED = 0
 
 
@@ -227,8 +227,8 @@ def exp_shapes(n: int, rep: Report, n_val: int = 4):
     ``n_val`` validation Shapes for each problem, from the default × {1, 10, 100} for the generative
     regularisers (σ = 0.1 is strong noise: a small λ lets the offset u fit it); shapes+ reuses the
     deconvolution λ, as an out-of-distribution test should."""
-    from .data import make_shapes, shapes_plus
-    from .solvers import METHODS
+    from ..data import make_shapes, shapes_plus
+    from ..solvers import METHODS
 
     xs, xv = make_shapes(n, SHAPES_TEST_SEED), make_shapes(n_val, SHAPES_VAL_SEED)
     priors = [load_prior(p) for p in ("shapes-ae", "shapes-vae", "shapes-gan")]
@@ -261,8 +261,9 @@ def exp_shapes(n: int, rep: Report, n_val: int = 4):
 
 def exp_blind(x, rep: Report, n: int = 25):
     """Anirudh et al. Table 1 setting scaled to 32×32: N = 25 digits, one hidden operator."""
-    from .config import BlindConfig
-    from .unknown import blind_comparison
+    from ..config import BlindConfig
+    from ..problem import make_blind_problem
+    from .unknown_models import blind_comparison
 
     gan = load_prior("mnist-dcgan")
     x = x[:n]
@@ -274,8 +275,8 @@ def exp_blind(x, rep: Report, n: int = 25):
     raw = {}
     for title, op_name, params in (("Gaussian blur 11×11, σ = 2.5", "gaussian-blur", {"size": 11, "sigma": 2.5}),
                                    ("Sobel edge map", "edge-sobel", {})):
-        prob = make_problem(x, op_name, params, 0.0, SEED)
-        _, rows = blind_comparison(prob.y, prob.physics, gan, cfg, SEED)
+        prob = make_blind_problem(x, op_name, params, 0.0, SEED)
+        _, rows = blind_comparison(prob, gan, cfg, SEED)
         for label, xs, sec in rows:
             p = np.array(psnr_each(xs, x))
             lines.append(f"| {title} | {label} | {p.mean():.2f} ± {p.std():.2f} | {sec:.1f} |")
@@ -285,9 +286,9 @@ def exp_blind(x, rep: Report, n: int = 25):
 
 def exp_bss(x, rep: Report, mixtures: int = 10):
     """Anirudh et al. §3.2: 3 digits per mixture, |MᵀX| with M ~ N(−0.5, 0.5²), 1 and 4 observations."""
-    from .config import BSSConfig
-    from .physics.mixing import mix
-    from .unknown import separation_comparison, separation_scores
+    from ..config import BSSConfig
+    from ..problem import make_separation_problem
+    from .unknown_models import separation_comparison, separation_scores
 
     gan = load_prior("mnist-dcgan")
     xs = x[:3 * mixtures].view(mixtures, 3, *x.shape[-2:])
@@ -298,8 +299,7 @@ def exp_bss(x, rep: Report, mixtures: int = 10):
              "| observations | method | PSNR (dB) | seconds (all mixtures) |", "|---|---|---|---|"]
     raw = {}
     for n_obs in (1, 4):
-        y, _ = mix(xs, n_obs, seeded(SEED))
-        _, rows = separation_comparison(y, gan, cfg)
+        _, rows = separation_comparison(make_separation_problem(xs, n_obs, SEED), gan, cfg)
         for label, out, sec, note in rows:
             p = np.array(separation_scores(out, xs))
             lines.append(f"| {n_obs} | {label}{' (at most O components)' if note else ''} | {p.mean():.2f} ± {p.std():.2f} | {sec:.1f} |")
@@ -310,10 +310,10 @@ def exp_bss(x, rep: Report, mixtures: int = 10):
 def exp_uair(x, rep: Report, n_dip: int = 10):
     """Pajot et al. Table 1: MSE on held-out digits, UAIR (amortised) vs iterative methods. Each digit gets
     its own corruption θ (mask, band position, noise), as in training; the iterative methods are told it."""
-    from .generators.registry import UAIR_NETWORKS, load_uair
-    from .physics import Mask, make_operator
-    from .physics.corruptions import CORRUPTIONS, corrupt
-    from .pipeline import Problem
+    from ..generators.registry import UAIR_NETWORKS, load_uair
+    from ..physics import Mask, make_operator
+    from ..physics.corruptions import CORRUPTIONS, corrupt
+    from ..problem import Problem
 
     gan = load_prior("mnist-dcgan")
     lines = ["\n## UAIR (Pajot et al.): networks trained from corrupted digits only\n",
@@ -326,10 +326,9 @@ def exp_uair(x, rep: Report, n_dip: int = 10):
         y, m = corrupt(kind, x, seeded(SEED))
         if kind == "convolve-noise":  # one operator (no random θ besides the noise)
             op = make_operator(kind, tuple(x.shape[1:]), **CORRUPTIONS[kind].params)
-            op.sigma = op.noise_sigma
-            probs = [Problem(x, y, op, op.noise_sigma, SEED)]
+            probs = [Problem(y, op, op.noise_sigma, SEED, x)]
         else:
-            probs = [Problem(x[i:i + 1], y[i:i + 1], Mask(tuple(x.shape[1:]), m[i, 0]), 0.0, SEED) for i in range(len(x))]
+            probs = [Problem(y[i:i + 1], Mask(tuple(x.shape[1:]), m[i, 0]), 0.0, SEED, x[i:i + 1]) for i in range(len(x))]
         methods = [("corrupted input y", None, None, None), ("UAIR network (one pass)", "uair", net, None),
                    ("TV", "tv", None, {"lam": 0.03}), ("CSGM (mnist-dcgan)", "csgm", gan, None)]
         if kind != "convolve-noise":
@@ -339,7 +338,7 @@ def exp_uair(x, rep: Report, n_dip: int = 10):
             outs, t = [], time.perf_counter()
             for pb in probs:
                 if meth == "dip" and len(probs) == 1:
-                    pb = Problem(pb.x[:n_dip], pb.y[:n_dip], pb.physics, pb.sigma, SEED)
+                    pb = pb.subset(n_dip)
                 if meth == "dip" and sum(o.shape[0] for o in outs) >= n_dip:
                     break
                 outs.append(pb.y.clamp(0, 1) if meth is None else solve(method_stream(pb, meth, pr, ov)).x)
@@ -354,10 +353,9 @@ def exp_uair(x, rep: Report, n_dip: int = 10):
 
 
 def bench_quality(data_root: str | None, n: int, experiments: list[str]) -> None:
-    torch.manual_seed(SEED)
     print(f"bench-quality: seed {SEED}, {n} test images, experiments {experiments}", flush=True)
     x = test_images("mnist", n, data_root)
-    from .data import load_mnist
+    from ..data import load_mnist
 
     x_val = load_mnist(data_root, train=False)[9000:9010]
     rep = Report(DOCS / "RESULTS.md", n)

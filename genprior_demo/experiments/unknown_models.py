@@ -2,35 +2,40 @@
 and the quality report: the paper's baselines for blind inversion and for source separation."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 
-from .config import BlindConfig, BSSConfig, CSGMConfig, WienerConfig
-from .metrics import matched_psnr
-from .physics import Convolution, make_operator
-from .solvers import solve
-from .solvers.blind import blind, bss, fastica_sources
-from .solvers.classical import wiener
-from .solvers.csgm import csgm
+from ..config import BlindConfig, BSSConfig, CSGMConfig, WienerConfig
+from ..metrics import matched_psnr
+from ..physics import make_operator
+from ..problem import BlindProblem, Problem, SeparationProblem
+from ..solvers import solve
+from ..solvers.blind import blind, bss, fastica_sources
+from ..solvers.classical import wiener
+from ..solvers.csgm import csgm
 
 
-def blind_baselines(y: torch.Tensor, op, prior, seed: int = 0, iters: int = 300,
+def blind_baselines(problem: BlindProblem, prior, seed: int = 0, iters: int = 300,
                     restarts: int = 4) -> Iterator[tuple[str, torch.Tensor, float]]:
     """(label, images, seconds): G(z) fitted to y directly (no forward model), Wiener with the true
-    kernel (blurs only), and CSGM with the true F (the upper reference)."""
+    kernel (blurs only), and CSGM with the true F (the upper reference). These are allowed to know the
+    hidden operator; the blind method is not."""
     quick = CSGMConfig(iters=iters, restarts=restarts, every=iters, seed=seed)
+    y, op = problem.y, problem.hidden
     t = time.perf_counter()
-    r = solve(csgm(y, make_operator("denoise", prior.image_shape, device=y.device), prior, quick))
+    r = solve(csgm(Problem(y, make_operator("denoise", prior.image_shape, device=y.device), problem.sigma), prior, quick))
     yield "PGD without a forward model: G(z) ≈ y", r.x, time.perf_counter() - t
-    if isinstance(op, Convolution) and op.name != "edge-sobel":
+    known = Problem(y, op, problem.sigma, problem.seed)
+    if op.is_blur:
         t = time.perf_counter()
-        r = solve(wiener(y, op, None, WienerConfig()))
+        r = solve(wiener(known, None, WienerConfig()))
         yield "Wiener (true kernel known)", r.x, time.perf_counter() - t
     t = time.perf_counter()
-    r = solve(csgm(y, op, prior, quick))
+    r = solve(csgm(known, prior, quick))
     yield "CSGM with the true F (reference)", r.x, time.perf_counter() - t
 
 
@@ -39,27 +44,28 @@ def separation_scores(xhat: torch.Tensor, x: torch.Tensor) -> list[float]:
     return [float(np.mean(matched_psnr(xhat[b].cpu(), x[b].cpu())[0])) for b in range(x.shape[0])]
 
 
-def separation_baselines(y: torch.Tensor, prior, cfg: BSSConfig) -> Iterator[tuple[str, torch.Tensor, float, str]]:
+def separation_baselines(problem: SeparationProblem, prior, cfg: BSSConfig) -> Iterator[tuple[str, torch.Tensor, float, str]]:
     """(label, sources (B, S, H, W), seconds, note): the additive model Σᵢ G(zᵢ) and FastICA."""
+    y = problem.y
     t = time.perf_counter()
-    add = solve(bss(y, None, prior, BSSConfig(**{**cfg.__dict__, "additive": True})))
+    add = solve(bss(problem, prior, dataclasses.replace(cfg, additive=True)))
     yield "additive model Σ G(zᵢ)", add.x, time.perf_counter() - t, ""
     t = time.perf_counter()
-    outs, notes = zip(*(fastica_sources(y[b].cpu(), cfg.sources, cfg.seed) for b in range(y.shape[0])))
+    outs, notes = zip(*(fastica_sources(y[b].cpu(), problem.sources, cfg.seed) for b in range(y.shape[0])))
     yield "FastICA", torch.stack(outs).to(y.device), time.perf_counter() - t, notes[0]
 
 
-def blind_comparison(y: torch.Tensor, op, prior, cfg: BlindConfig, seed: int = 0):
+def blind_comparison(problem: BlindProblem, prior, cfg: BlindConfig, seed: int = 0):
     """Blind inversion and its baselines on the same observations: (blind's final Step,
     [(label, images, seconds), …] with blind first)."""
     t = time.perf_counter()
-    r = solve(blind(y, op, prior, cfg))
-    return r, [("blind (surrogate F̂, F unknown)", r.x, time.perf_counter() - t), *blind_baselines(y, op, prior, seed)]
+    r = solve(blind(problem, prior, cfg))
+    return r, [("blind (surrogate F̂, F unknown)", r.x, time.perf_counter() - t), *blind_baselines(problem, prior, seed)]
 
 
-def separation_comparison(y: torch.Tensor, prior, cfg: BSSConfig):
+def separation_comparison(problem: SeparationProblem, prior, cfg: BSSConfig):
     """Source separation and its baselines: (the final Step, [(label, sources, seconds, note), …])."""
     t = time.perf_counter()
-    r = solve(bss(y, None, prior, cfg))
+    r = solve(bss(problem, prior, cfg))
     return r, [("mixing network (Anirudh et al.)", r.x, time.perf_counter() - t, ""),
-               *separation_baselines(y, prior, cfg)]
+               *separation_baselines(problem, prior, cfg)]
