@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from genprior_demo.config import DIPConfig, TVConfig  # noqa: E402
-from genprior_demo.device import seeded  # noqa: E402
 from genprior_demo.metrics import psnr  # noqa: E402
-from genprior_demo.physics import Convolution, make_operator  # noqa: E402
+from genprior_demo.physics import Convolution  # noqa: E402
+from genprior_demo.problem import make_problem  # noqa: E402
 from genprior_demo.solvers.classical import tv_pdhg as tv  # noqa: E402
 from genprior_demo.solvers.dip import dip  # noqa: E402
 
@@ -46,8 +46,8 @@ def bench_dip(iters_deepinv: int = 1500, every: int = 25):
     import deepinv as dinv
 
     x = camera(64)
-    op = make_operator("remove-pixel", (1, 64, 64), seed=0, p=0.5)
-    y = op.measure(x)
+    prob = make_problem(x, "remove-pixel", {"p": 0.5}, 0.0, seed=0)
+    op, y = prob.physics, prob.y
     # deepinv: its DIP loop, measured step by step (its DeepImagePrior.forward is this loop without hooks)
     phys = dinv.physics.Inpainting(img_size=(1, 64, 64), mask=op.mask.clone())
     torch.manual_seed(0)
@@ -71,7 +71,7 @@ def bench_dip(iters_deepinv: int = 1500, every: int = 25):
     # ours: stream our DIP's steps (its clock excludes the consumer's time)
     cfg = DIPConfig(iters=1500, every=every)
     trace_o = []
-    for step in dip(y, op, None, cfg):
+    for step in dip(prob, None, cfg):
         trace_o.append((step.elapsed, psnr(step.x[0], x[0]), step.iteration))
     best_o = max(trace_o, key=lambda r: r[1])
     target = best_d[1]
@@ -88,7 +88,8 @@ def bench_tv(lam: float = 0.001, iters_deepinv: int = 200):
     x = camera(256)
     k = dinv.physics.blur.gaussian_blur(sigma=(2.0, 2.0))[0, 0]  # (kh, kw)
     ours_op = Convolution((1, 256, 256), k)
-    y = ours_op.measure(x, 0.01, seeded(1))
+    prob = make_problem(x, ours_op, noise=0.01, seed=0)  # noise from seed + 1, as before
+    y = prob.y
     phys = dinv.physics.BlurFFT(img_size=(1, 256, 256), filter=k[None, None])
     assert float((phys.A(x) - ours_op.A(x)).abs().max()) < 1e-5, "the same operator for both"
     model = dinv.optim.optim_builder(iteration="FISTA", prior=dinv.optim.prior.TVPrior(n_it_max=20),
@@ -100,7 +101,7 @@ def bench_tv(lam: float = 0.001, iters_deepinv: int = 200):
         xd = model(y, phys)
     t_d = time.perf_counter() - t
     p_d = psnr(xd[0].clamp(0, 1), x[0])
-    trace = [(s.elapsed, psnr(s.x[0], x[0])) for s in tv(y, ours_op, None, TVConfig(iters=600, lam=lam, every=5))]
+    trace = [(s.elapsed, psnr(s.x[0], x[0])) for s in tv(prob, None, TVConfig(iters=600, lam=lam, every=5))]
     t_o = first_time_at(trace, p_d)
     return dict(lam=lam, psnr_deepinv=p_d, t_deepinv=t_d, iters_deepinv=iters_deepinv, t_ours=t_o,
                 best_ours=max(p for _, p in trace), t_ours_total=trace[-1][0])

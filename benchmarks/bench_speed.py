@@ -77,7 +77,7 @@ def main() -> None:
     lines += ["", "## CSGM, 8 restarts × 300 Adam steps, one MNIST test digit (cs-gaussian m=150, σ=0.05)", "",
               "| generator | seconds | PSNR (dB) |", "|---|---|---|"]
     from genprior_demo.metrics import psnr
-    from genprior_demo.pipeline import make_problem
+    from genprior_demo.problem import make_problem
 
     from PIL import Image
     import numpy as np
@@ -87,9 +87,9 @@ def main() -> None:
         p = load_prior(name)
         prob = make_problem(x, "cs-gaussian", {"m": 150}, noise=0.05, seed=0)
         cfg = CSGMConfig(iters=300, restarts=8, every=300)
-        solve(csgm(prob.y, prob.physics, p, CSGMConfig(iters=20, restarts=8)))  # warm-up
+        solve(csgm(prob, p, CSGMConfig(iters=20, restarts=8)))  # warm-up
         t = time.perf_counter()
-        r = solve(csgm(prob.y, prob.physics, p, cfg))
+        r = solve(csgm(prob, p, cfg))
         lines.append(f"| {name} | {time.perf_counter() - t:.2f} | {psnr(r.x[0], x[0]):.2f} |")
 
     lines += ["", "## Operators on one 32×32 image: ours vs deepinv 0.5 (median µs, A and Aᵀ)", "",

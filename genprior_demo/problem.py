@@ -11,7 +11,7 @@ operator carries no noise state: σ lives here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch

@@ -37,7 +37,11 @@ def test_reconstruct_end_to_end(tmp_path):
     for f in ("ground_truth.png", "observation.png", "result.png", "metrics.json"):
         assert (tmp_path / f).exists()
     m = json.loads((tmp_path / "metrics.json").read_text())
-    assert m["psnr"] > 15 and 0 < m["ssim"] <= 1 and m["iterations"] == 60 and m["seed"] == 3
+    # the bar: bicubic upsampling of the same y (the naive inverse), measured here — 22.7 dB vs CSGM 26.0
+    r = run("reconstruct", "--image", str(DIGIT), "--operator", "sr", "--param", "factor=2", "--noise", "0.01",
+            "--method", "naive", "--seed", "3", "--out", str(tmp_path / "naive"))
+    naive = json.loads((tmp_path / "naive" / "metrics.json").read_text())
+    assert m["psnr"] > naive["psnr"] + 2.0 and 0 < m["ssim"] <= 1 and m["iterations"] == 60 and m["seed"] == 3
     assert m["config"]["restarts"] == 4 and m["operator_params"] == {"factor": 2, "filter": "box"}
     assert ("lpips" in m) and (m["lpips"] is not None or m["lpips_unavailable_reason"])
     from PIL import Image
@@ -67,7 +71,13 @@ def test_reconstruct_with_a_uair_network(tmp_path):
             "--generator", "uair-convolve-noise", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "metrics.json").read_text())
-    assert m["iterations"] == 1 and m["psnr"] > 10
+    from genprior_demo.imaging import to_domain
+    from genprior_demo.metrics import psnr
+    from genprior_demo.problem import make_problem
+
+    x, _ = to_domain(str(DIGIT), 1, 32)
+    y = make_problem(x, "convolve-noise", None, 0.0, 0).y  # the CLI's observation (seed 0)
+    assert m["iterations"] == 1 and m["psnr"] > psnr(y[0].clamp(0, 1), x[0]) + 0.5  # measured 18.0 vs 16.6 dB
 
 
 def test_reconstruct_converts_foreign_images(tmp_path):

@@ -30,6 +30,30 @@ def test_adjointness(op, rng):
     assert adjointness_error(op, rng) < 1e-5
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_adjointness_on_colour_images(name, rng):
+    """Three channels, so an operator that mixes or drops channels in its adjoint is caught."""
+    params = {"h": 8} if name == "patch-band" else {}
+    op = make_operator(name, (3, 32, 32), seed=3, **params)
+    assert adjointness_error(op, rng, batch=3) < 1e-5
+    x = torch.rand(2, 3, 32, 32, generator=rng)
+    assert op.A_adjoint(op.A(x)).shape == x.shape
+
+
+def test_capabilities_replace_type_checks():
+    """Callers ask operators what they can do instead of testing types or names."""
+    assert make_operator("gaussian-blur", SHAPE).is_blur and make_operator("uniform-blur", SHAPE).is_blur
+    assert not make_operator("edge-sobel", SHAPE).is_blur  # has a kernel, but nothing Wiener can invert
+    assert make_operator("edge-sobel", SHAPE).kernel is not None
+    assert make_operator("cs-gaussian", SHAPE).kernel is None
+    mask = make_operator("remove-pixel", SHAPE, p=0.5, seed=1).observed_mask()
+    assert mask is not None and set(mask.unique().tolist()) <= {0.0, 1.0}
+    assert make_operator("sr", SHAPE).observed_mask() is None
+    assert make_operator("sr", SHAPE).naive_inverse(torch.zeros(1, 1, 16, 16))[1] == "bicubic upsampling"
+    assert make_operator("tomography", SHAPE).naive_inverse(
+        make_operator("tomography", SHAPE).A(torch.zeros(1, *SHAPE)))[1] == "filtered back-projection"
+
+
 def test_pseudo_inverse_reproduces_measurements(op, rng):
     """A A† (A x) = A x for every operator (A A† is the projector onto range(A))."""
     x = torch.rand(2, *SHAPE, generator=rng)
@@ -174,6 +198,19 @@ def test_measure_noise_is_seeded_and_includes_operator_noise(digit):
     assert math.isclose(op.total_sigma(0.2), 0.25)
     with pytest.raises(ValueError):
         op.measure(digit, 0.1, None)
+
+
+def test_operators_keep_no_noise_state(digit):
+    """The noise of an observation lives in its Problem: measuring changes nothing on the operator."""
+    from genprior_demo.problem import make_problem
+
+    op = make_operator("gaussian-blur", SHAPE)
+    before = dict(vars(op))
+    p = make_problem(digit, op, noise=0.3, seed=1)
+    assert p.sigma == pytest.approx(0.3) and p.physics is op
+    assert vars(op).keys() == before.keys() and not hasattr(op, "sigma")
+    quiet = make_problem(digit, op, noise=0.0)
+    assert quiet.sigma == 0.0 and p.sigma == pytest.approx(0.3)
 
 
 @pytest.mark.parametrize("name,params,msg", [

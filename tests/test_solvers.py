@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 
-from genprior_demo.config import CSGMConfig, IAGANConfig, make_config, params_of
+from genprior_demo.config import IAGANConfig, make_config, params_of
 from genprior_demo.device import seeded
 from genprior_demo.generators.registry import read_manifest
 from genprior_demo.metrics import matched_psnr, psnr, psnr_each

@@ -9,11 +9,13 @@ from genprior_demo.generators.registry import UAIR_NETWORKS, load_uair, read_man
 from genprior_demo.metrics import matched_psnr
 from genprior_demo.physics import make_operator
 from genprior_demo.physics.corruptions import CORRUPTIONS, corrupt
+from genprior_demo.device import seeded_module
 from genprior_demo.physics.mixing import mix
+from genprior_demo.problem import BlindProblem, make_blind_problem, make_separation_problem
 from genprior_demo.solvers import solve
 from genprior_demo.solvers.blind import SurrogateConv, blind, bss, fastica_sources, impulse_response
 
-from .conftest import tiny_prior
+from .tiny import tiny_prior
 
 
 @pytest.fixture(scope="module")
@@ -31,38 +33,34 @@ def test_surrogate_fits_the_observations_and_moves_towards_the_true_kernel(dcgan
     """6 digits from the shipped GAN's range, 5×5 Gaussian blur: F̂'s impulse response ends much closer to
     the true kernel than where it started (on a tiny random generator the images are not digit-like and
     F̂ need not approach F — measured 2.6 → 3.3; with the GAN 2.6 → 0.55)."""
-    torch.set_num_threads(1)
     prior = dcgan
     with torch.no_grad():
         x = prior(prior.sample_latent(6, seeded(2)))
-    op = make_operator("gaussian-blur", (1, 32, 32), size=5, sigma=1.0)
-    y = op.A(x)
-    stream = blind(y, op, prior, BlindConfig(rounds=6, t1=30, t2=20, seed=0))
+    prob = make_blind_problem(x, "gaussian-blur", {"size": 5, "sigma": 1.0})
+    op = prob.hidden
+    stream = blind(prob, prior, BlindConfig(rounds=6, t1=30, t2=20, seed=0))
     first = next(stream)
-    torch.manual_seed(0)  # the same initial F̂ as the solver's
-    init_err = _kernel_error(SurrogateConv(1, 16, 5), op)
+    init_err = _kernel_error(seeded_module(lambda: SurrogateConv(1, 16, 5), seeded(0)), op)  # the solver's start
     final = solve(stream)
     assert final.residual < 0.5 * first.residual
-    assert _kernel_error(final.extra["surrogate"], op) < 0.5 * init_err
-    assert final.x.shape == x.shape and final.extra["kernel"].shape == (1, 1, 32, 32)
+    assert _kernel_error(final.surrogate, op) < 0.5 * init_err
+    assert final.x.shape == x.shape and final.kernel.shape == (1, 1, 32, 32)
 
 
 def test_blind_rejects_non_image_observations():
     prior = tiny_prior("gan", 8, "uniform")
     with pytest.raises(ValueError, match="image-shaped"):
-        next(blind(torch.zeros(2, 50), None, prior, BlindConfig()))
+        next(blind(BlindProblem(torch.zeros(2, 50)), prior, BlindConfig()))
 
 
 def test_bss_beats_the_additive_baseline_on_an_easy_case(dcgan):
     """Three digits from the generator's own range, 4 observations of |MᵀX| (negative weights)."""
-    torch.set_num_threads(1)
     with torch.no_grad():
         x = dcgan(dcgan.sample_latent(3, seeded(11))).view(1, 3, 32, 32)
-    y, M = mix(x, 4, seeded(3))
-    assert (M < 0).any() and (y >= 0).all()
-    cfg = BSSConfig(rounds=6, seed=0)
-    ours = solve(bss(y, None, dcgan, cfg))
-    base = solve(bss(y, None, dcgan, BSSConfig(rounds=6, seed=0, additive=True)))
+    prob = make_separation_problem(x, 4, seed=3)
+    assert (prob.mixing < 0).any() and (prob.y >= 0).all()
+    ours = solve(bss(prob, dcgan, BSSConfig(rounds=6, seed=0)))
+    base = solve(bss(prob, dcgan, BSSConfig(rounds=6, seed=0, additive=True)))
     p_ours, p_base = np.mean(matched_psnr(ours.x[0], x[0])[0]), np.mean(matched_psnr(base.x[0], x[0])[0])
     assert p_ours > p_base + 1.0, (p_ours, p_base)
 
@@ -101,10 +99,11 @@ def test_uair_training_step_never_sees_clean_images():
     from genprior_demo.generators.nets import SNDiscriminator, UAIRNet
     from genprior_demo.train.uair import UAIRTrainConfig, observations, uair_step
 
-    torch.manual_seed(0)
-    clean = torch.rand(8, 1, 32, 32)
+    clean = torch.rand(8, 1, 32, 32, generator=seeded(0))
     y, m = observations("remove-pixel", clean, 0)
-    G, D = UAIRNet(1, 4), SNDiscriminator(1, 4)
+    with torch.random.fork_rng():  # the networks' default init, without moving the process's RNG
+        torch.manual_seed(0)
+        G, D = UAIRNet(1, 4), SNDiscriminator(1, 4)
     outputs, seen = [], []
     G.register_forward_hook(lambda mod, inp, out: outputs.append(out))
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 import torch
 
@@ -195,4 +194,4 @@ def register(name: str, config: type, *, needs_prior: bool, title: str, objectiv
 
 
 __all__ = ["Step", "StepStream", "Emitter", "LOSS_LABELS", "loss_label", "residual_norm", "data_step", "map_steps",
-           "solve", "Method", "METHODS", "register", "replace"]
+           "solve", "Method", "METHODS", "register"]
