@@ -280,7 +280,8 @@ def _cmd_train_projector(a) -> int:
 
     if a.name not in SPECS:
         raise UsageError(f"unknown generator {a.name!r}; choose from {', '.join(SPECS)}")
-    print(json.dumps(train_projector(a.name, a.minutes, a.seed, a.threads), indent=2))
+    print(json.dumps(train_projector(a.name, a.minutes, a.seed, a.threads, resume=a.resume,
+                                     data_root=a.data_root or os.environ.get("GENPRIOR_DATA_ROOT")), indent=2))
     return 0
 
 
@@ -362,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--minutes", type=float, default=6.0)
     tp.add_argument("--seed", type=int, default=0)
     tp.add_argument("--threads", type=int, default=None)
+    tp.add_argument("--resume", action="store_true", help="continue from checkpoints/.state/ (the minutes count in all)")
+    tp.add_argument("--data-root", default=None, help="MNIST for the held-out projection error δ")
     tp.set_defaults(func=_cmd_train_projector)
 
     bl = sub.add_parser("blind", help="blind inversion: N digits, one operator the method is not told (Anirudh et al.)")

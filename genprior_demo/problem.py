@@ -21,8 +21,22 @@ from .device import seeded
 from .physics import LinearOperator, make_operator
 
 
+class _Observations:
+    """What every problem kind has: measurements ``y`` with the batch first."""
+
+    y: torch.Tensor
+
+    @property
+    def device(self) -> torch.device:
+        return self.y.device
+
+    @property
+    def batch(self) -> int:
+        return self.y.shape[0]
+
+
 @dataclass(frozen=True)
-class Problem:
+class Problem(_Observations):
     """y = A(x) + n, n ~ N(0, σ²): measurements (B, …), the operator, the total noise σ (user +
     operator), the seed the operator and noise were drawn from, the device, and the ground truth
     (B, C, H, W) when it is known (never read by a method)."""
@@ -36,14 +50,6 @@ class Problem:
     notes: tuple[str, ...] = ()
 
     @property
-    def device(self) -> torch.device:
-        return self.y.device
-
-    @property
-    def batch(self) -> int:
-        return self.y.shape[0]
-
-    @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.physics.in_shape)
 
@@ -54,7 +60,7 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class BlindProblem:
+class BlindProblem(_Observations):
     """N observations (N, C, H, W) of one unknown operator. ``hidden`` is the true operator — kept for the
     baselines and displays that are allowed to know it, never read by a blind method."""
 
@@ -65,17 +71,9 @@ class BlindProblem:
     x: torch.Tensor | None = None
     hidden: LinearOperator | None = None
 
-    @property
-    def device(self) -> torch.device:
-        return self.y.device
-
-    @property
-    def batch(self) -> int:
-        return self.y.shape[0]
-
 
 @dataclass(frozen=True)
-class SeparationProblem:
+class SeparationProblem(_Observations):
     """Mixtures (B, O, H, W) of ``sources`` single-channel sources each. ``x`` (B, S, H, W) and
     ``mixing`` (S, O) are the truth, when known (never read by a method)."""
 
@@ -86,14 +84,6 @@ class SeparationProblem:
     seed: int = 0
     x: torch.Tensor | None = None
     mixing: torch.Tensor | None = None
-
-    @property
-    def device(self) -> torch.device:
-        return self.y.device
-
-    @property
-    def batch(self) -> int:
-        return self.y.shape[0]
 
 
 PROBLEM_KINDS = {c.kind: c for c in (Problem, BlindProblem, SeparationProblem)}

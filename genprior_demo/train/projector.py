@@ -31,17 +31,55 @@ def perturb(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return out
 
 
-def train_projector(name: str, minutes: float, seed: int, threads: int | None, bs: int = 128) -> dict:
+STATE_DIR = registry.CHECKPOINT_DIR / ".state"  # resumable training state (git-ignored)
+
+
+def projection_error(prior, P, x: torch.Tensor, chunk: int = 250) -> torch.Tensor:
+    """δ = ‖G(P(x)) − x‖ / ‖x‖ per image (Raj et al.'s projection error), (N,)."""
+    out = []
+    with torch.no_grad():
+        for i in range(0, x.shape[0], chunk):
+            xb = x[i:i + chunk].to(prior.device)
+            r = prior(prior.project(P(xb))) - xb
+            out.append(r.flatten(1).norm(dim=1) / xb.flatten(1).norm(dim=1).clamp_min(1e-8))
+    return torch.cat(out)
+
+
+def train_projector(name: str, minutes: float, seed: int, threads: int | None, bs: int = 128,
+                    resume: bool = False, data_root: str | None = None, n_eval: int = 500,
+                    save_every: float = 120.0) -> dict:
+    """Train for ``minutes`` of wall time in all (a resumed run counts the time already spent), saving
+    the state every ``save_every`` seconds to checkpoints/.state/ so ``resume=True`` continues where a
+    killed run stopped. At the end: δ on ``n_eval`` held-out digits (MNIST test 0…n_eval−1) and on
+    fresh G(z), into the manifest."""
     if threads:
         torch.set_num_threads(threads)
     prior = registry.load_prior(name)
-    torch.manual_seed(seed)
     g = seeded(seed)
-    P = ConvEncoder(prior.latent_dim, prior.channels, width=32, variational=False)
+    with torch.random.fork_rng():  # the encoder's default init from the seed, global RNG left alone
+        torch.manual_seed(seed)
+        P = ConvEncoder(prior.latent_dim, prior.channels, width=32, variational=False)
     opt = torch.optim.Adam(P.parameters(), 1e-3)
-    t0, it = time.time(), 0
-    bar = tqdm(desc=f"projector {name}", mininterval=10)
-    while time.time() - t0 < 60 * minutes:
+    state_path = STATE_DIR / f"{name}-projector.pt"
+    it, spent = 0, 0.0
+    if resume and state_path.is_file():
+        st = torch.load(state_path, weights_only=True)  # our own file; tensors and numbers only
+        P.load_state_dict(st["P"])
+        opt.load_state_dict(st["opt"])
+        g.set_state(st["rng"])
+        it, spent = int(st["it"]), float(st["seconds"])
+        print(f"resumed {name} projector at iteration {it} ({spent:.0f} s)", flush=True)
+
+    def save_state():
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = state_path.with_suffix(".tmp")
+        torch.save({"P": P.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "it": it,
+                    "seconds": spent + time.time() - t0}, tmp)
+        tmp.replace(state_path)
+
+    t0 = last_save = time.time()
+    bar = tqdm(desc=f"projector {name}", mininterval=10, initial=it)
+    while spent + time.time() - t0 < 60 * minutes:
         with torch.no_grad():
             z = prior.sample_latent(bs, g)
             x = prior(z)
@@ -56,13 +94,29 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
         bar.update(1)
         if it % 50 == 0:
             bar.set_postfix(rec=f"{rec.item():.2f}", lat=f"{lat.item():.2f}")
+        if time.time() - last_save > save_every:
+            save_state()
+            last_save = time.time()
+    save_state()
+    seconds = spent + time.time() - t0
     P.eval().requires_grad_(False)
     from safetensors.torch import save_file
 
+    from ..experiments.evaluate import test_images
+
+    x_test = test_images(registry.SPECS[name]["dataset"], n_eval, data_root)
+    d_test = projection_error(prior, P, x_test)
+    with torch.no_grad():
+        x_gen = prior(prior.sample_latent(n_eval, seeded(seed + 7)))
+    d_gen = projection_error(prior, P, x_gen)
     path = registry.CHECKPOINT_DIR / f"{name}-projector.safetensors"
     save_file({k: v.contiguous() for k, v in P.state_dict().items()}, str(path))
     entry = dict(file=path.name, sha256=registry.sha256_of(path), architecture="ConvEncoder(width=32)",
-                 iterations=it, seconds=round(time.time() - t0), seed=seed,
+                 iterations=it, samples_seen=it * bs, seconds=round(seconds), seed=seed,
+                 quality=dict(delta_test_median=round(float(d_test.median()), 4),
+                              delta_test_p90=round(float(d_test.quantile(0.9)), 4), n_test_images=int(x_test.shape[0]),
+                              delta_range_median=round(float(d_gen.median()), 4),
+                              note="δ = ‖G(P(x)) − x‖/‖x‖: test = held-out test images, range = fresh G(z)"),
                  training_command="python -m genprior_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     registry.update_manifest(name, {"projector": entry}, registry.MANIFEST, replace=False)
     return entry
