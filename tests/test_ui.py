@@ -4,44 +4,84 @@ import math
 import numpy as np
 import pytest
 
+from genprior_demo.config import UI_CONTROLS, params_of, ui_params
+from genprior_demo.solvers import METHODS
 from genprior_demo.ui import explorer as E
 from genprior_demo.ui import reconstruct as R
+from genprior_demo.ui.common import UserError
 
 GEN = "mnist-vae"
 DIGIT = next(p for p in R.example_images() if "mnist" in p)
 FAST = {"iters": 40, "restarts": 3}
 
 
-def run_all(**kw):
+def request(**kw):
     args = dict(image=DIGIT, operator="cs-gaussian", op_params={"m": 150}, noise=0.05, generator=GEN,
                 method="csgm", knobs=FAST, baselines=["tv", "wiener"], seed=0)
     args.update(kw)
-    return list(R.reconstruct(**args))
+    return args
+
+
+def run_all(**kw):
+    return list(R.reconstruct(**request(**kw)))
+
+
+def done(frame) -> bool:
+    return frame["status"].startswith("done")
 
 
 def test_streams_frames_and_fills_the_table():
     frames = run_all()
     assert len(frames) >= 3
+    assert all(set(f) == set(R.OUTPUTS) for f in frames), "every frame names exactly the page's outputs"
     first, last = frames[0], frames[-1]
-    assert first["gt"] is not None and first["obs"] is not None and first["panels"]["csgm"][0] is None
-    assert last["final"] and len(last["table"]) == 3
-    labels = [r[0] for r in last["table"]]
-    assert labels == ["CSGM", "TV", "Tikhonov"]  # Wiener is labelled Tikhonov for compressed sensing
+    assert first["gt"] is not None and first["obs"] is not None and first["result"] is None
+    assert done(last) and not any(done(f) for f in frames[:-1]) and len(last["table"]) == 3
+    assert [r[0] for r in last["table"]] == ["CSGM", "TV", "Tikhonov"]  # Wiener is labelled Tikhonov for CS
     for row in last["table"]:
         assert math.isfinite(float(row[1])) and 0 < float(row[2]) <= 1
-    out = R.frame_outputs(last)
-    assert len(out) == len(R.OUTPUTS)
-    assert out[3].shape[0] >= 256  # the result is shown enlarged (crisp pixels), not as a stamp
+    assert last["result"].shape[0] >= 256  # the result is shown enlarged (crisp pixels), not as a stamp
+    assert last["compare"][0] is last["gt"] and last["compare"][1] is last["result"]
     assert last["restarts"] is not None and len(last["restarts"]) == 3
     assert any("★" in cap for _, cap in last["restarts"]) and last["spread"] is not None
     assert last["z"] is not None and len(last["z"]) == 16
 
 
-def test_every_generative_method_runs_in_the_ui():
+@pytest.mark.parametrize("method", R.GENERATIVE)
+def test_every_generative_method_runs_in_the_ui(method):
+    own = R.method_params(method)
+    knobs = {k: v for k, v in {"iters": 8, "restarts": 2, "csgm_iters": 5, "inner_iters": 3}.items() if k in own}
+    last = run_all(method=method, knobs=knobs, baselines=[], operator="sr", op_params={"factor": 2})[-1]
+    assert done(last) and last["table"][0][1] not in ("…", "error"), last["status"]
+
+
+def test_each_method_has_its_own_settings():
+    """Each method's controls are its own config's Params (capped), so relaxed/sparse/tv-sparse show their
+    own λ (max 100, not CSGM's 10)."""
     for m in R.GENERATIVE:
-        knobs = {"iters": 8, "restarts": 2, "csgm_iters": 5, "inner_iters": 3}
-        last = run_all(method=m, knobs=knobs, baselines=[], operator="sr", op_params={"factor": 2})[-1]
-        assert last["final"] and last["table"][0][1] not in ("…", "error"), m
+        assert tuple(R.method_params(m).values()) == ui_params(METHODS[m].config)
+        names = [k for k, (owner, _) in R.METHOD_INPUTS.items() if owner == m]
+        assert len(names) == len(R.method_params(m)), m
+    assert R.method_params("csgm")["lam"].hi == 10
+    for m in ("relaxed", "sparse", "tv-sparse"):
+        lam = R.method_params(m)["lam"]
+        assert lam.hi == 100 and lam.help != R.method_params("csgm")["lam"].help
+    hard = {p.name: p for p in params_of(METHODS["csgm"].config)}
+    assert hard["iters"].hi > R.method_params("csgm")["iters"].hi, "the UI caps iterations below the config's limit"
+    assert "every" not in R.method_params("csgm") and "seed" not in R.method_params("csgm")
+
+
+def test_page_run_uses_only_the_selected_methods_and_operators_controls():
+    values = {"source": "image", "image": DIGIT, "operator": "cs-gaussian", "noise": 0.05, "generator": GEN,
+              "method": "csgm", "baselines": [], "seed": 0,
+              R.input_name("cs-gaussian", "m"): 100, R.input_name("gaussian-blur", "size"): 10**6,  # not selected
+              R.input_name("csgm", "iters"): 3, R.input_name("csgm", "restarts"): 1,
+              R.input_name("relaxed", "lam"): -5}  # another method's value is ignored, not validated
+    last = list(R.page_run(values))[-1]
+    assert done(last) and last["table"][0][-1] == 3
+    values[R.input_name("csgm", "iters")] = 2.5
+    with pytest.raises(UserError, match="iters must be a whole number"):
+        next(R.page_run(values))
 
 
 def test_blur_uses_wiener_and_dip_runs():
@@ -61,11 +101,12 @@ def test_painted_mask():
     layer = np.zeros((256, 256, 4), np.uint8)
     layer[100:160, :, 3] = 255
     editor = {"background": None, "layers": [layer], "composite": None}
-    last = run_all(operator=R.PAINTED, mask_editor=editor, baselines=["tv"])[-1]
-    assert last["problem"].physics.name == R.PAINTED
-    assert 0.1 < 1 - float(last["problem"].physics.mask.mean()) < 0.4
-    with pytest.raises(R.UserError, match="Paint"):
-        run_all(operator=R.PAINTED, mask_editor=None)
+    race = R.prepare(**request(operator=R.PAINTED, op_params={}, mask_editor=editor, baselines=["tv"]))
+    assert race.problem.physics.name == R.PAINTED
+    assert 0.1 < 1 - float(race.problem.physics.mask.mean()) < 0.4
+    assert [r[0] for r in list(R.run(race))[-1]["table"]] == ["CSGM", "TV"]
+    with pytest.raises(UserError, match="Paint"):
+        run_all(operator=R.PAINTED, op_params={}, mask_editor=None)
 
 
 @pytest.mark.parametrize("kw,msg", [
@@ -73,29 +114,37 @@ def test_painted_mask():
     (dict(image=b"garbage"), "not a readable image"),
     (dict(image=np.zeros((7000, 7000, 3), np.uint8)), "limit"),
     (dict(image=np.full((40, 40), np.nan)), "NaN"),
-    (dict(noise=float("nan")), "noise"),
-    (dict(noise=5), "noise"),
-    (dict(seed=-1), "seed"),
-    (dict(knobs={"iters": 10**6}), "limited"),
-    (dict(knobs={"lr": float("inf")}), "finite"),
+    (dict(noise=float("nan")), "noise must be finite"),
+    (dict(noise=5), r"noise must be in \[0.0, 0.5\]"),  # UI_CONTROLS caps σ below NOISE's 1.0
+    (dict(seed=-1), "seed must be in"),
+    (dict(seed=1.5), "seed must be a whole number"),
+    (dict(knobs={"iters": 10**6}), r"iters must be in \[1, 2000\]"),  # the UI cap, not the config's 5000
+    (dict(knobs={"iters": 2.5}), "iters must be a whole number"),
+    (dict(knobs={"lr": float("inf")}), "lr must be finite"),
+    (dict(knobs={"mu": 0.1}), "method csgm has no setting mu"),  # relaxed's setting, not CSGM's
+    (dict(method="relaxed", knobs={"lam": 101}), r"lam must be in \[0.0, 100.0\]"),
     (dict(method="rm -rf"), "unknown method"),
+    (dict(method="blind"), "unknown method"),  # a blind method is not a Reconstruct method
     (dict(baselines=["shell"]), "baselines"),
     (dict(generator="nope"), "cannot be loaded"),
     (dict(operator="nope"), "unknown operator"),
-    (dict(op_params={"m": -3}), "must be in"),
+    (dict(op_params={"m": -3}), "m must be in"),
+    (dict(op_params={"m": 2000}), r"m must be in \[1, 1024\]"),  # capped for 32×32 images
+    (dict(op_params={"size": 5}), "operator cs-gaussian has no setting size"),
 ])
 def test_bad_input_gives_a_clear_message(kw, msg):
-    with pytest.raises(R.UserError, match=msg):
+    with pytest.raises(UserError, match=msg):
         run_all(**kw)
-    assert run_all(knobs={"iters": 5, "restarts": 1}, baselines=[])[-1]["final"]  # still serving
 
 
-def test_knob_state_follows_the_method():
-    st = R.knob_state("iagan")
-    assert st["lr_theta"][0] and st["csgm_iters"][0] and not st["mu"][0]
-    st = R.knob_state("relaxed")
-    assert st["mu"][0] and st["lam"][1] == 0.1 and not st["lr_theta"][0]
-    assert "Bora" in R.explain("cs-gaussian", "csgm")
+def test_still_serving_after_bad_input():
+    with pytest.raises(UserError):
+        run_all(noise=float("nan"))
+    assert done(run_all(knobs={"iters": 5, "restarts": 1}, baselines=[])[-1])
+
+
+def test_explain_names_the_method_and_operator():
+    assert "Bora" in R.explain("cs-gaussian", "csgm") and "cs-gaussian" in R.explain("cs-gaussian", "csgm")
 
 
 def test_explorer_samples_grid_walk_encode():
@@ -109,23 +158,41 @@ def test_explorer_samples_grid_walk_encode():
     assert a.shape == b.shape and not np.array_equal(a, b)
     orig, proj, z, msg = E.encode(DIGIT, GEN)
     assert len(z) == 16 and "representation error" in msg
-    assert len(E.anchor_images(GEN, [z, None, zs[1]])) == 2
-    with pytest.raises(R.UserError, match="three anchors"):
-        E.grid(GEN, [z, None, None], 5)
-    with pytest.raises(R.UserError, match="does not fit"):
+    anchors = E.set_anchor(E.pick_sample(zs, 1, 3, None), 1, z)
+    assert anchors[0] == z and anchors[1] is None and anchors[2] == zs[1]
+    assert len(E.anchor_images(GEN, anchors)) == 2
+    with pytest.raises(UserError, match="three anchors"):
+        E.grid(GEN, anchors, 5)
+    with pytest.raises(UserError, match="does not fit"):
         E.walk(GEN, [[0.0] * 3, [0.0] * 3], 0.5, "linear")
+    with pytest.raises(UserError, match="Run a reconstruction first"):
+        E.send_z(None, anchors)
+    assert E.send_z(zs[4], anchors)[0][0] == zs[4]
+
+
+@pytest.mark.parametrize("call,msg", [
+    (lambda: E.samples(GEN, 0, UI_CONTROLS["radius"].hi + 1), "radius must be in"),
+    (lambda: E.samples(GEN, float("nan"), 1.0), "seed must be finite"),
+    (lambda: E.grid(GEN, [[0.0] * 16] * 3, UI_CONTROLS["grid"].hi + 1), "grid must be in"),
+    (lambda: E.walk(GEN, [[0.0] * 16] * 2, 1.5, "linear"), "walk_t must be in"),
+    (lambda: E.walk(GEN, [[0.0] * 16] * 2, 0.5, "cubic"), "interpolation must be one of"),
+    (lambda: E.set_anchor(None, 4, [0.0]), "anchor slot"),
+    (lambda: E.samples("nope", 0, 1.0), "cannot be loaded"),
+])
+def test_explorer_bad_input(call, msg):
+    with pytest.raises(UserError, match=msg):
+        call()
 
 
 def test_uair_network_appears_beside_the_iterative_methods():
     """Amortised (one forward pass) vs iterative inference, with the time of each."""
-    frames = list(R.reconstruct(R.example_images()[0], "convolve-noise", {}, 0.0, "mnist-vae", "csgm",
-                                {"iters": 20, "restarts": 2}, ["tv"], 0))
-    last = frames[-1]
+    last = run_all(image=R.example_images()[0], operator="convolve-noise", op_params={}, noise=0.0,
+                   knobs={"iters": 20, "restarts": 2}, baselines=["tv"])[-1]
     rows = {r[0]: r for r in last["table"]}
     assert "UAIR network (one pass)" in rows and rows["UAIR network (one pass)"][-1] == 1
     assert float(rows["UAIR network (one pass)"][5]) < float(rows["CSGM"][5])
-    assert R.frame_outputs(last)[R.OUTPUTS.index("uair")] is not None
+    assert last["uair"] is not None
     # no network for this degradation: no UAIR lane
-    last = list(R.reconstruct(R.example_images()[0], "denoise", {}, 0.1, "mnist-vae", "csgm",
-                              {"iters": 5, "restarts": 1}, [], 0))[-1]
-    assert [r[0] for r in last["table"]] == ["CSGM"]
+    last = run_all(image=R.example_images()[0], operator="denoise", op_params={}, noise=0.1,
+                   knobs={"iters": 5, "restarts": 1}, baselines=[])[-1]
+    assert [r[0] for r in last["table"]] == ["CSGM"] and last["uair"] is None

@@ -1,12 +1,12 @@
 """Handler of the Reconstruct tab: widget values → problem → the chosen method raced against the
 baselines in one thread (the streams are interleaved step by step) → throttled frames for the page.
 
-No gradio import here: errors are :class:`UserError`, which app.py shows as ``gr.Error``.
+Frames are dicts keyed by the tab's output names (:data:`OUTPUTS`); the tab builder maps them to its
+components in one place. No gradio import here: errors are :class:`UserError`.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,29 +14,25 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from ..config import params_of
-from ..device import pick_device
+from ..config import ui_operator_params, ui_params
 from ..generators import available, load_prior
-from ..imaging import ImageError, to_domain
 from ..metrics import lpips_status
-from ..physics import OPERATORS, Convolution, Mask
+from ..physics import OPERATORS, Mask, Param
 from ..pipeline import make_problem, method_stream, step_metrics
 from ..solvers import METHODS
+from ..solvers.base import loss_label
+from .common import DEVICE, MAX_FPS, UserError, control, load_generator, load_input, parse
 from .render import curve, show, std_map
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "examples"
-DEVICE = pick_device()
-MAX_FPS = 10.0           # frames per second sent to the browser
 PAINTED = "painted-mask"  # UI-only operator: the user paints the missing pixels
 BASELINES = ("dip", "tv", "wiener")
 GENERATIVE = [n for n, m in METHODS.items()  # the Reconstruct tab's methods (blind ones have their own tabs)
-              if m.needs_prior and m.prior_kind == "generator" and m.forward_model == "known"]
-# UI caps tighter than the configs' hard limits, so a public Space stays responsive
-UI_CAPS = {"iters": 2000, "csgm_iters": 2000, "restarts": 32, "inner_iters": 200}
-
-
-class UserError(ValueError):
-    """Shown to the person as a clear message (app.py turns it into gr.Error)."""
+              if m.needs_prior and m.prior_kind == "generator" and m.problem == "known"]
+# What the page shows, by output name (the tab builder creates one component per name).
+OUTPUTS = ("gt", "obs", "obs_caption", "result", "dip", "tv", "wiener", "uair", "curve", "status", "table",
+           "restarts", "spread", "compare", "conversion", "z")
+TABLE_HEADERS = ["method", "PSNR (dB)", "SSIM", "LPIPS", "residual ‖Ax−y‖", "seconds", "iterations"]
 
 
 # ----------------------------------------------------------------------------------------- choices
@@ -81,58 +77,37 @@ def generator_info(name: str) -> str:
             f"latent {m['latent_dim']} ({m['latent_prior']}), {m.get('epochs_completed', '?')} epochs; {qs}.")
 
 
-def method_knobs() -> dict[str, Any]:
-    """Union of the generative methods' settings (name → Param of its first method), minus ``every``."""
-    knobs: dict[str, Any] = {}
-    for name in GENERATIVE:
-        for p in params_of(METHODS[name].config):
-            if p.name not in ("every", "seed") and p.name not in knobs:
-                knobs[p.name] = p
-    return knobs
+def method_params(method: str) -> dict[str, Param]:
+    """The settings of ``method`` as the page shows and accepts them (config ranges, UI caps)."""
+    return {p.name: p for p in ui_params(METHODS[method].config)}
 
 
-def knob_state(method: str) -> dict[str, tuple[bool, Any]]:
-    """For each knob: (visible for this method, the method's default)."""
-    own = {p.name: p.default for p in params_of(METHODS[method].config)}
-    return {k: (k in own, own.get(k, p.default)) for k, p in method_knobs().items()}
+def operator_params(operator: str) -> dict[str, Param]:
+    """The parameters of ``operator`` as the page shows and accepts them (capped for 32×32 images)."""
+    return {p.name: p for p in ui_operator_params(OPERATORS[operator].params)} if operator in OPERATORS else {}
+
+
+def input_name(owner: str, param: str) -> str:
+    """The page's (and the API's) name of one method setting or operator parameter, e.g.
+    ``pgd_gan__step`` or ``gaussian_blur__size``: every method and operator has its own controls."""
+    return f"{owner.replace('-', '_')}__{param}"
+
+
+# name → (method, Param) and name → (operator, Param): the per-method and per-operator controls
+METHOD_INPUTS = {input_name(m, p.name): (m, p) for m in GENERATIVE for p in method_params(m).values()}
+OPERATOR_INPUTS = {input_name(o, p.name): (o, p) for o in OPERATORS for p in operator_params(o).values()}
 
 
 def explain(operator: str, method: str) -> str:
     op = OPERATORS.get(operator)
-    m = METHODS[method]
+    m = METHODS.get(method)
     ot = ("**Operator** — the user paints the missing pixels; A multiplies by the mask." if op is None
           else f"**Operator `{operator}`** — {op.description}" + (f" *({op.reference})*" if op.reference else ""))
-    return f"{ot}\n\n**Method `{method}`** — {m.title}: `{m.objective}`\n\n*{m.reference}*"
+    mt = "" if m is None else f"\n\n**Method `{method}`** — {m.title}: `{m.objective}`\n\n*{m.reference}*"
+    return ot + mt
 
 
 # ------------------------------------------------------------------------------------------- input
-def _editor_image(v):
-    """An ImageEditor/Sketchpad value (dict) → its composite image, or the value itself."""
-    if isinstance(v, dict):
-        comp = v.get("composite")
-        return comp if comp is not None else v.get("background")
-    return v
-
-
-def is_blank(image) -> bool:
-    """An untouched drawing canvas: RGBA with nothing painted (alpha 0 everywhere)."""
-    return isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 4 and image[..., 3].max() == 0
-
-
-def load_input(image: Any, prior) -> tuple[torch.Tensor, list[str]]:
-    image = _editor_image(image)
-    if image is None:
-        raise UserError("Pick an example, upload an image or draw one first.")
-    if is_blank(image):
-        raise UserError("The drawing is empty: draw a digit first.")
-    style = "digit" if prior is not None and prior.meta.get("dataset") == "mnist" else "resize"
-    channels, size = (prior.image_shape[:2] if prior is not None else (1, 32))
-    try:
-        return to_domain(image, channels, size, style=style)
-    except ImageError as e:
-        raise UserError(str(e)) from None
-
-
 def painted_mask(editor_value, shape) -> Mask:
     """Pixels painted in the editor's layers (alpha > 0) are missing; resized to the image grid."""
     layers = (editor_value or {}).get("layers") if isinstance(editor_value, dict) else None
@@ -154,14 +129,14 @@ def painted_mask(editor_value, shape) -> Mask:
     return op
 
 
-def _check_number(name: str, v, lo=None, hi=None) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a number, got {v!r}") from None
-    if not math.isfinite(f) or (lo is not None and f < lo) or (hi is not None and f > hi):
-        raise UserError(f"{name} must be a finite number in [{lo}, {hi}], got {v!r}")
-    return f
+def _validated(params: dict[str, Param], values: dict[str, Any] | None, owner: str) -> dict[str, Any]:
+    """``values`` checked against ``params`` by name: unknown names and bad values are a UserError."""
+    values = dict(values or {})
+    extra = set(values) - set(params)
+    if extra:
+        raise UserError(f"{owner} has no setting {', '.join(sorted(extra))}"
+                        + (f"; it takes {', '.join(params)}" if params else "; it takes none"))
+    return {k: parse(params[k], v) for k, v in values.items()}
 
 
 # -------------------------------------------------------------------------------------------- race
@@ -177,6 +152,15 @@ class Lane:
     error: str | None = None
 
 
+@dataclasses.dataclass
+class Race:
+    """A validated request: the problem, the lanes to run and what was done to the input."""
+
+    problem: Any
+    lanes: list[Lane]
+    notes: list[str]
+
+
 def _uair_for(operator: str):
     """The shipped UAIR network trained for this degradation, or None."""
     from ..generators.registry import UAIR_NETWORKS, CheckpointError, load_uair
@@ -190,55 +174,67 @@ def _uair_for(operator: str):
         return None
 
 
-def _baseline_stream(name: str, problem, seed: int):
-    if name == "wiener" and not isinstance(problem.physics, Convolution):
-        name = "tikhonov"
-    label = {"dip": "DIP", "tv": "TV", "wiener": "Wiener", "tikhonov": "Tikhonov"}[name]
-    return label, method_stream(problem, name, None, {"seed": seed})
+def _baseline_lane(name: str, problem, seed: int) -> Lane:
+    if name == "wiener" and problem.physics.kernel is None:  # Wiener needs a convolution: Tikhonov instead
+        return Lane(name, "Tikhonov", method_stream(problem, "tikhonov", None, {"seed": seed}))
+    label = {"dip": "DIP", "tv": "TV", "wiener": "Wiener"}[name]
+    return Lane(name, label, method_stream(problem, name, None, {"seed": seed}))
+
+
+def prepare(image, operator: str, op_params: dict[str, Any], noise, generator: str, method: str,
+            knobs: dict[str, Any], baselines: list[str], seed, mask_editor=None) -> Race:
+    """Validate every value (``config``'s Params) and set up the race; a bad value is a UserError."""
+    noise = control("noise", noise)
+    seed = control("seed", seed)
+    if method not in GENERATIVE:
+        raise UserError(f"unknown method {method!r}; choose from {', '.join(GENERATIVE)}")
+    if operator not in operator_choices():
+        raise UserError(f"unknown operator {operator!r}; choose from {', '.join(operator_choices())}")
+    if any(b not in BASELINES for b in baselines or []):
+        raise UserError(f"baselines must be among {', '.join(BASELINES)}, got {', '.join(map(str, baselines))}")
+    overrides = dict(_validated(method_params(method), knobs, f"method {method}"), seed=seed)
+    params = _validated(operator_params(operator), op_params, f"operator {operator}")
+    prior = load_generator(generator)
+    x, notes = load_input(image, prior)
+    try:
+        physics = painted_mask(mask_editor, tuple(x.shape[1:])) if operator == PAINTED else operator
+        problem = make_problem(x, physics, params, noise, seed, DEVICE)
+        lanes = [Lane(method, METHODS[method].title, method_stream(problem, method, prior, overrides))]
+        lanes += [_baseline_lane(b, problem, seed) for b in baselines or []]
+        net = _uair_for(operator)
+        if net is not None:  # amortised inference beside the iterative methods (Pajot et al.)
+            lanes.append(Lane("uair", "UAIR network (one pass)", method_stream(problem, "uair", net, None)))
+    except (ValueError, KeyError) as e:  # e.g. a kernel larger than the image, a generator of another size
+        raise UserError(str(e)) from None
+    return Race(problem, lanes, notes)
 
 
 def reconstruct(image, operator: str, op_params: dict[str, Any], noise, generator: str, method: str,
                 knobs: dict[str, Any], baselines: list[str], seed, mask_editor=None) -> Iterator[dict[str, Any]]:
-    """Stream frames (dicts) for the page: the chosen method and the baselines, interleaved."""
-    noise = _check_number("noise σ", noise, 0.0, 0.5)
-    seed = int(_check_number("seed", seed, 0, 2**31 - 1))
-    if method not in GENERATIVE:
-        raise UserError(f"unknown method {method!r}")
-    if any(b not in BASELINES for b in baselines or []):
-        raise UserError(f"baselines must be among {', '.join(BASELINES)}")
-    own = {p.name for p in params_of(METHODS[method].config)}
-    overrides = {k: v for k, v in (knobs or {}).items() if k in own}
-    for k, cap in UI_CAPS.items():
-        if k in overrides and _check_number(k, overrides[k]) > cap:
-            raise UserError(f"{k} is limited to {cap} in this demo")
-    overrides["seed"] = seed
-    try:
-        prior = load_prior(generator, DEVICE)
-    except Exception as e:
-        raise UserError(f"generator {generator!r} cannot be loaded: {e}") from None
-    x, notes = load_input(image, prior)
-    try:
-        if operator == PAINTED:
-            problem = make_problem(x, painted_mask(mask_editor, tuple(x.shape[1:])), None, noise, seed, DEVICE)
-        else:
-            params = {k: v for k, v in (op_params or {}).items() if k in {p.name for p in OPERATORS[operator].params}} \
-                if operator in OPERATORS else {}
-            problem = make_problem(x, operator, params, noise, seed, DEVICE)
-        lanes = [Lane(method, METHODS[method].title, method_stream(problem, method, prior, overrides))]
-        for b in baselines or []:
-            label, stream = _baseline_stream(b, problem, seed)
-            lanes.append(Lane(b, label, stream))
-        net = _uair_for(operator)
-        if net is not None:  # amortised inference beside the iterative methods (Pajot et al.)
-            lanes.append(Lane("uair", "UAIR network (one pass)", method_stream(problem, "uair", net, None)))
-    except (ValueError, KeyError) as e:
-        raise UserError(str(e)) from None
+    """Stream frames (dicts keyed by :data:`OUTPUTS`): the chosen method and the baselines, interleaved."""
+    race = prepare(image, operator, op_params, noise, generator, method, knobs, baselines, seed, mask_editor)
+    yield from run(race)
+
+
+def page_run(values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The tab's Run: the page's values by input name (``image``, ``operator``, ``noise``, … and the
+    per-operator / per-method names of :data:`OPERATOR_INPUTS` / :data:`METHOD_INPUTS`); only the
+    selected operator's parameters and the selected method's settings are read (and validated)."""
+    op, method = values.get("operator"), values.get("method")
+    op_params = {p.name: values[k] for k, (o, p) in OPERATOR_INPUTS.items() if o == op and k in values}
+    knobs = {p.name: values[k] for k, (m, p) in METHOD_INPUTS.items() if m == method and k in values}
+    image = values.get("sketch") if values.get("source") == "draw" else values.get("image")
+    yield from reconstruct(image, op, op_params, values.get("noise"), values.get("generator"), method, knobs,
+                           values.get("baselines") or [], values.get("seed"), values.get("mask"))
+
+
+def run(race: Race) -> Iterator[dict[str, Any]]:
+    problem, lanes = race.problem, race.lanes
     obs, caption = problem.physics.observation_image(problem.y)
-    base = dict(gt=show(problem.x[0]), obs=show(obs[0]), obs_caption=caption,
-                conversion="; ".join(notes) or "used as is", problem=problem)
+    base = dict(gt=show(problem.x[0]), obs=show(obs[0]), obs_caption=f"*{caption}*",
+                conversion="input: " + ("; ".join(race.notes) or "used as is"))
     history: dict[str, list] = {}
-    frame = _frame(base, lanes, history, "starting…")
-    yield frame
+    yield _frame(base, lanes, history, "starting…")
     last, active = time.perf_counter(), list(lanes)
     while active:
         for lane in list(active):  # round-robin: one step of each method in turn
@@ -253,7 +249,7 @@ def reconstruct(image, operator: str, op_params: dict[str, Any], noise, generato
                 active.remove(lane)
                 continue
             for k, v in lane.step.losses.items():
-                history.setdefault(f"{lane.label}: {k}", []).append((lane.step.iteration, v))
+                history.setdefault(f"{lane.label}: {loss_label(k)}", []).append((lane.step.iteration, v))
         now = time.perf_counter()
         if active and now - last >= 1.0 / MAX_FPS:
             last = now
@@ -262,62 +258,36 @@ def reconstruct(image, operator: str, op_params: dict[str, Any], noise, generato
     lead = lanes[0]
     status = (f"done — {lead.label}: {lead.step.iteration} iterations in {lead.step.elapsed:.2f} s"
               if lead.error is None else f"{lead.label} failed: {lead.error}")
-    yield _frame(base, lanes, history, status, final=True)
+    if lpips_status():
+        status += f"  \nLPIPS n/a: {lpips_status()}"
+    yield _frame(base, lanes, history, status)
 
 
-def _frame(base, lanes: list[Lane], history, status: str, final: bool = False) -> dict[str, Any]:
+def _row(ln: Lane) -> list:
+    m = ln.metrics
+    if ln.error:
+        return [ln.label, "error", "", "", "", "", ln.error[:60]]
+    if m is None:
+        return [ln.label, "…", "…", "…", "…", f"{ln.step.elapsed:.2f}" if ln.step else "", ln.step.iteration if ln.step else 0]
+    f = lambda v, d: "n/a" if v is None else f"{v:.{d}f}"  # noqa: E731
+    return [ln.label, f(m["psnr"], 2), f(m["ssim"], 3), f(m["lpips"], 3), f"{m['residual']:.3g}",
+            f"{m['seconds']:.2f}", m["iterations"]]
+
+
+def _frame(base: dict[str, Any], lanes: list[Lane], history, status: str) -> dict[str, Any]:
+    """One frame of the page, keyed by :data:`OUTPUTS`."""
+    images = {ln.name: show(ln.step.x[0]) if ln.step is not None else None for ln in lanes}
     lead = lanes[0]
-    panels = {ln.name: (show(ln.step.x[0]) if ln.step is not None else None, ln.label) for ln in lanes}
-    rows = []
-    for ln in lanes:
-        m = ln.metrics
-        if ln.error:
-            rows.append([ln.label, "error", "", "", "", "", ln.error[:60]])
-        elif m is None:
-            rows.append([ln.label, "…", "…", "…", "…", f"{ln.step.elapsed:.2f}" if ln.step else "", ln.step.iteration if ln.step else 0])
-        else:
-            f = lambda v, d: "n/a" if v is None else f"{v:.{d}f}"
-            rows.append([ln.label, f(m["psnr"], 2), f(m["ssim"], 3), f(m["lpips"], 3), f"{m['residual']:.3g}",
-                         f"{m['seconds']:.2f}", m["iterations"]])
-    extra = lead.step.extra if lead.step is not None else {}
-    restarts = extra.get("restarts")
-    gallery, spread = None, None
-    if restarts is not None and restarts.shape[1] > 1:
-        best = int(extra["best"][0])
-        gallery = [(show(r, 96), "chosen ★" if i == best else f"restart {i}") for i, r in enumerate(restarts[0])]
-        spread = std_map(restarts[0])
-    z = extra.get("z")
-    return dict(base, panels=panels, curve=curve(history) if history else None, status=status, table=rows,
-                restarts=gallery, spread=spread, final=final,
-                z=z[0].detach().cpu().tolist() if z is not None else None,
-                lpips_note="" if lpips_status() == "" else f"LPIPS n/a: {lpips_status()}")
-
-
-TABLE_HEADERS = ["method", "PSNR (dB)", "SSIM", "LPIPS", "residual ‖Ax−y‖", "seconds", "iterations"]
-
-
-def ui_range(param) -> tuple[float, float]:
-    """Slider range of an operator parameter on the page (images here are 32×32)."""
-    hi = param.hi
-    if param.name in ("h", "size"):
-        hi = min(hi, 32)
-    elif param.name == "m":
-        hi = min(hi, 1024)
-    return param.lo, hi
-
-
-OUTPUTS = ("gt", "obs", "obs_caption", "result", "dip", "tv", "wiener", "uair", "curve", "status", "table",
-           "restarts", "spread", "compare", "conversion", "z")
-
-
-def frame_outputs(fr: dict[str, Any]) -> tuple:
-    """A frame as the tuple of page outputs, in the order of :data:`OUTPUTS`."""
-    panels = fr["panels"]
-    lead = next(iter(panels.values()))
-    get = lambda k: panels.get(k, (None, ""))[0]
-    wiener = get("wiener")
-    compare = (fr["gt"], lead[0]) if lead[0] is not None else None
-    status = fr["status"] + (f"  \n{fr['lpips_note']}" if fr["final"] and fr["lpips_note"] else "")
-    return (fr["gt"], fr["obs"], f"*{fr['obs_caption']}*", lead[0], get("dip"), get("tv"), wiener, get("uair"),
-            fr["curve"], status, fr["table"], fr["restarts"], fr["spread"], compare,
-            f"input: {fr['conversion']}", fr["z"])
+    result = images[lead.name]
+    step = lead.step
+    gallery = spread = None
+    if step is not None and step.restarts is not None and step.restarts.shape[1] > 1:
+        best = int(step.best[0])
+        gallery = [(show(r, 96), "chosen ★" if i == best else f"restart {i}") for i, r in enumerate(step.restarts[0])]
+        spread = std_map(step.restarts[0])
+    z = step.z if step is not None else None
+    return dict(base, result=result, dip=images.get("dip"), tv=images.get("tv"), wiener=images.get("wiener"),
+                uair=images.get("uair"), curve=curve(history) if history else None, status=status,
+                table=[_row(ln) for ln in lanes], restarts=gallery, spread=spread,
+                compare=(base["gt"], result) if result is not None else None,
+                z=z[0].detach().cpu().tolist() if z is not None else None)

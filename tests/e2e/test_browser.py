@@ -27,19 +27,30 @@ def url():
     app.demo.close()
 
 
+def open_page(p, url):
+    """A laptop-sized page of the app; JavaScript errors are collected (a component whose props the
+    frontend cannot read breaks the page without any server-side error)."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page.js_errors = []
+    page.on("pageerror", lambda e: page.js_errors.append(str(e)))
+    page.goto(url, wait_until="load", timeout=60_000)
+    return browser, page
+
+
 def test_pick_example_run_and_see_results(url, tmp_path):
     assert shutil.which(CHROMIUM) or os.path.exists(CHROMIUM), "install Debian's chromium (scripts/install-test-deps.sh)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 800})
-        page.goto(url, wait_until="load", timeout=60_000)
+        browser, page = open_page(p, url)
         page.locator(".gallery-item").first.wait_for(timeout=60_000)
         page.locator(".gallery-item").first.click()
         page.wait_for_timeout(500)
         run = page.locator("#gp-run")
         assert run.is_visible() and run.bounding_box()["y"] < 800, "Run must be visible without scrolling"
+        box = page.locator("#gp-result").bounding_box()
+        assert box["y"] + box["height"] < 800, "the main result must be visible without scrolling"
         run.click()
         result = page.locator("#gp-result img")
         result.wait_for(timeout=60_000)  # the first frame of the reconstruction
@@ -50,6 +61,31 @@ def test_pick_example_run_and_see_results(url, tmp_path):
         assert "CSGM" in table and "TV" in table and "…" not in table
         page.screenshot(path=str(tmp_path / "after-run.png"), full_page=False)
         assert (tmp_path / "after-run.png").stat().st_size > 10_000
+        assert page.js_errors == []
+        browser.close()
+
+
+def test_each_method_shows_its_own_settings(url):
+    """Choosing a method shows exactly its settings group: relaxed's λ goes to 100, CSGM's λ is hidden."""
+    from playwright.sync_api import sync_playwright
+
+    from genprior_demo.ui import reconstruct as R
+
+    relaxed_lam = f"lam: {R.method_params('relaxed')['lam'].help}"
+    csgm_lam = f"lam: {R.method_params('csgm')['lam'].help}"
+    with sync_playwright() as p:
+        browser, page = open_page(p, url)
+        page.get_by_text("method settings").click()
+        page.get_by_label(csgm_lam).wait_for(timeout=30_000)
+        assert not page.get_by_label(relaxed_lam).is_visible()
+        box = page.locator("#gp-method input")
+        box.click()
+        box.fill("relaxed")
+        page.keyboard.press("Enter")
+        page.get_by_label(relaxed_lam).wait_for(timeout=30_000)
+        assert page.get_by_label(relaxed_lam).get_attribute("max") == "100"
+        assert not page.get_by_label(csgm_lam).is_visible()
+        assert page.js_errors == []
         browser.close()
 
 
@@ -57,9 +93,7 @@ def test_blind_tab_runs_and_shows_the_surrogate(url, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 800})
-        page.goto(url, wait_until="load", timeout=60_000)
+        browser, page = open_page(p, url)
         page.get_by_role("tab", name="Blind").click()
         run = page.locator("#gp-blind-run")
         run.wait_for(timeout=30_000)

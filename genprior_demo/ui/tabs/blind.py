@@ -1,0 +1,51 @@
+"""The Blind tab: layout and events. Handler: :func:`genprior_demo.ui.unknown.blind_run`."""
+from __future__ import annotations
+
+import gradio as gr
+
+from .. import unknown as U
+from .widgets import IMG, Tab, errors, gpu, tab_control, to_components
+
+
+def build(shared) -> Tab:
+    gr.Markdown("N digits degraded by **one hidden operator** the method is never told; it learns a surrogate "
+                "F̂ (two linear conv layers) and the latents together (Anirudh et al. 2020, Algorithm 1).")
+    inputs: dict = {}
+    out: dict = {}
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=280):
+            with gr.Row():
+                run = gr.Button("Run", variant="primary", elem_id="gp-blind-run")
+                stop = gr.Button("Stop", variant="stop")
+            out["status"] = gr.Markdown(elem_id="gp-blind-status")
+            inputs["hidden"] = gr.Radio(list(U.HIDDEN), value=next(iter(U.HIDDEN)), label="hidden operator F")
+            for name in ("blind_n", "blind_noise", "blind_rounds"):  # API names = the Params' names
+                inputs[name] = tab_control(name)
+            inputs["blind_lr_z"] = tab_control("blind_lr_z", label="learning rate of z")
+            inputs["seed"] = tab_control("seed", number=True, label="seed (also picks the digits)")
+        with gr.Column(scale=3):
+            with gr.Row():
+                out["obs"] = gr.Image(label="observations y_j", **IMG)
+                out["rec"] = gr.Image(label="recovered G(z_j)", **IMG)
+                out["truth"] = gr.Image(label="ground truth", **IMG)
+            with gr.Row():
+                out["kernel"] = gr.Image(label="F̂ impulse response (grey = 0)", elem_id="gp-blind-kernel", **IMG)
+                out["true_kernel"] = gr.Image(label="true F impulse response", **IMG)
+                out["probe"] = gr.Image(label="F̂(clean digit)", **IMG)
+                out["true_probe"] = gr.Image(label="F(clean digit)", **IMG)
+            with gr.Row():
+                out["curve"] = gr.Image(label="surrogate loss (log scale)", height=240, format="png")
+                out["table"] = gr.Dataframe(headers=U.BLIND_HEADERS, label="PSNR against the ground truth",
+                                            interactive=False, elem_id="gp-blind-table")
+    assert set(out) == set(U.BLIND_OUTPUTS), "every output the handler yields has one component"
+
+    @gpu
+    def blind(hidden, blind_n, blind_noise, blind_rounds, blind_lr_z, seed):
+        """Blind inversion: N observations of one unknown operator, a surrogate F̂ learned with the images."""
+        for frame in U.blind_run(hidden, blind_n, blind_noise, blind_rounds, blind_lr_z, seed):
+            yield to_components(out, frame)
+
+    ev = run.click(errors(blind), inputs_kwargs=inputs, outputs=list(out.values()),
+                   concurrency_id="heavy", api_name="blind", show_progress="hidden")
+    stop.click(None, None, None, cancels=[ev])
+    return Tab(inputs, out)
