@@ -42,10 +42,15 @@ def load_image(src) -> Image.Image:
                 raise ImageError(f"image is {len(data) / 2**20:.0f} MiB; the limit is {MAX_BYTES // 2**20} MiB")
         else:
             raise ImageError(f"cannot read an image from {type(src).__name__}")
+        if not data:
+            raise ImageError("the file is empty")
         try:
             img = Image.open(io.BytesIO(data))
-        except (UnidentifiedImageError, Image.DecompressionBombError) as e:
-            raise ImageError(f"not a readable image ({e.__class__.__name__}): use PNG, JPEG, WebP, BMP or TIFF") from None
+        except Image.DecompressionBombError:  # PIL refuses above 2 × MAX_IMAGE_PIXELS before reading a pixel
+            raise ImageError(f"image has over {2 * MAX_PIXELS / 1e6:.0f} MP, refused before decoding (a possible decompression bomb); "
+                             f"the limit is {MAX_PIXELS / 1e6:.0f} MP") from None
+        except UnidentifiedImageError:
+            raise ImageError("not a readable image: use PNG, JPEG, WebP, BMP or TIFF") from None
     w, h = img.size
     if w * h > MAX_PIXELS:
         raise ImageError(f"image is {w}×{h} = {w * h / 1e6:.0f} MP; the limit is {MAX_PIXELS / 1e6:.0f} MP")
