@@ -12,7 +12,7 @@ import torch
 from ..config import NPGDConfig
 from ..generators.registry import load_projector
 from .base import Emitter, Step, StepStream, register, residual_norm
-from .pgd import gradient_step, step_size
+from .pgd import gradient_step
 
 
 @register("npgd", NPGDConfig, needs_prior=True, title="NPGD (learned projector)",
@@ -23,7 +23,7 @@ def npgd(problem, prior, cfg: NPGDConfig = NPGDConfig()) -> StepStream:
     emit = Emitter(cfg.every)
     y, physics = problem.y, problem.physics
     P = prior.projector if prior.projector is not None else load_projector(prior.name).to(y.device)
-    eta = step_size(problem, cfg.step)
+    eta = cfg.eta
     x = torch.zeros((y.shape[0], *physics.in_shape), device=y.device)
     best_x, best = x, torch.full((y.shape[0],), float("inf"), device=y.device)
     best_z = None

@@ -3,7 +3,9 @@ learned projector, NPGD (Raj, Li & Bresler, ICCV 2019, in npgd.py). Both take th
 
     w = x − η Aᵀ(A x − y)                                      (:func:`gradient_step`)
 
-and differ in the projection: PGD-GAN solves argmin_z ‖G(z) − w‖² by an inner Adam loop warm-started
+with η in absolute units: the convergence analysis ties η to the restricted eigenvalues of A on range(G)
+(≈ 1 for Gaussian A with N(0, 1/m) entries), not to the global ‖A‖² (≈ 10 at m = 200, so 1/‖A‖² is a
+step ~10× too small that stalls both methods). They differ in the projection: PGD-GAN solves argmin_z ‖G(z) − w‖² by an inner Adam loop warm-started
 from the previous z (restarts only the first time); NPGD runs a trained network P once.
 """
 from __future__ import annotations
@@ -19,11 +21,6 @@ def gradient_step(x: torch.Tensor, problem, eta: float) -> torch.Tensor:
     """w = x − η Aᵀ(A x − y): one gradient step on ½‖Ax − y‖² (shared by PGD-GAN and NPGD)."""
     with torch.no_grad():
         return x - eta * problem.physics.A_adjoint(problem.physics.A(x) - problem.y)
-
-
-def step_size(problem, step: float) -> float:
-    """η = step / ‖A‖² (``step`` in units of 1/L, L = ‖A‖² the gradient's Lipschitz constant)."""
-    return step / problem.physics.norm() ** 2
 
 
 def project_to_range(prior, w: torch.Tensor, z: torch.Tensor, iters: int, lr: float) -> torch.Tensor:
@@ -49,7 +46,7 @@ def pgd_gan(problem, prior, cfg: PGDGANConfig = PGDGANConfig()) -> StepStream:
     emit = Emitter(cfg.every)
     y, physics = problem.y, problem.physics
     B = y.shape[0]
-    eta = step_size(problem, cfg.step)
+    eta = cfg.eta
     x = torch.zeros((B, *physics.in_shape), device=y.device)
     z = restart_latents(prior, B, cfg.restarts, cfg.seed)
 

@@ -89,7 +89,7 @@ def operator_params(operator: str) -> dict[str, Param]:
 
 def input_name(owner: str, param: str) -> str:
     """The page's (and the API's) name of one method setting or operator parameter, e.g.
-    ``pgd_gan__step`` or ``gaussian_blur__size``: every method and operator has its own controls."""
+    ``pgd_gan__eta`` or ``gaussian_blur__size``: every method and operator has its own controls."""
     return f"{owner.replace('-', '_')}__{param}"
 
 
