@@ -54,25 +54,26 @@ def impulse_response(f: Callable, channels: int, size: int, device="cpu") -> tor
 
 
 class MixingNet(nn.Module):
-    """Pixel-wise mixing surrogate: S source values → 16 ReLU units → O observations (1×1 convs)."""
+    """Pixel-wise mixing surrogate: S source values → 16 ReLU units → O observations (1×1 convs). It takes
+    the sources in [0, 1] and mixes them in [−1, 1] (2x − 1), the range the observations were mixed in."""
 
     def __init__(self, sources: int, outputs: int, hidden: int = 16):
         super().__init__()
         self.net = nn.Sequential(nn.Conv2d(sources, hidden, 1), nn.ReLU(), nn.Conv2d(hidden, outputs, 1))
 
     def forward(self, x):  # (B, S, H, W) -> (B, O, H, W)
-        return self.net(x)
+        return self.net(2 * x - 1)
 
 
 class AdditiveMix(nn.Module):
-    """The naive baseline: every observation is the plain sum of the sources (nothing to learn)."""
+    """The naive baseline: every observation is the plain sum of the sources in [−1, 1] (nothing to learn)."""
 
     def __init__(self, outputs: int):
         super().__init__()
         self.outputs = outputs
 
     def forward(self, x):
-        return x.sum(1, keepdim=True).expand(-1, self.outputs, -1, -1)
+        return (2 * x - 1).sum(1, keepdim=True).expand(-1, self.outputs, -1, -1)
 
 
 def realism(prior, x: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ from .widgets import IMG, Tab, CheckedEditor, errors, gpu, tab_control, to_compo
 
 
 def build(shared) -> Tab:
-    gr.Markdown("Three digits mixed as **Y = |MᵀX|** with unknown M (entries from N(−0.5, 0.5²)); a small "
+    gr.Markdown("Three digits mixed as **Y = |MᵀX|** (X in [−1, 1]) with unknown M (entries from N(−0.5, 0.5²)); a small "
                 "mixing network and one latent per source are learned together (Anirudh et al. 2020, §3.2). "
                 "Draw or upload up to three digits; an empty slot uses a shipped test digit.")
     inputs: dict = {}
