@@ -271,15 +271,23 @@ def ui_operator_params(params) -> tuple[Param, ...]:
     return tuple(capped(p, UI_OPERATOR_CAPS) for p in params)
 
 
+def _from_config(cls, field: str, name: str, **changes) -> Param:
+    """A tab control that is a method setting under the tab's own name: the config's range with the UI
+    cap, optionally a lighter default and the tab's wording."""
+    p = capped(next(p for p in params_of(cls) if p.name == field), UI_METHOD_CAPS)
+    return dataclasses.replace(p, name=name, **changes)
+
+
 UI_CONTROLS: dict[str, Param] = {p.name: p for p in (
     Param("noise", 0.05, 0.0, 0.5, 0.01, "noise σ"),
     SEED,
     Param("blind_n", 8, 2, 32, 1, "N observations (same F)"),
     Param("blind_noise", 0.0, 0.0, 0.2, 0.01, "noise σ"),
-    Param("blind_rounds", 10, 1, 60, 1, "rounds T (each: T1 steps on F̂, T2 on z)"),  # config default 20; 10 keep the tab under a minute
-    dataclasses.replace(next(p for p in params_of(BlindConfig) if p.name == "lr_z"), name="blind_lr_z"),
+    # rounds: config default 20; 10 keep each tab under a minute on 2 cores
+    _from_config(BlindConfig, "rounds", "blind_rounds", default=10, help="rounds T (each: T1 steps on F̂, T2 on z)"),
+    _from_config(BlindConfig, "lr_z", "blind_lr_z"),
     Param("separate_observations", 4, choices=(1, 4), help="observations (1 = under-determined, 4 = over-determined)"),
-    Param("separate_rounds", 10, 1, 60, 1, "rounds T"),
+    _from_config(BSSConfig, "rounds", "separate_rounds", default=10, help="rounds T"),
     Param("radius", 1.0, 0.0, 4.0, 0.1, "radius (× the prior's scale; >1 is far from the prior)"),
     Param("grid", 7, 3, 12, 1, "grid size"),
     Param("walk_t", 0.5, 0.0, 1.0, 0.02, "walk from anchor 1 to anchor 2"),

@@ -11,7 +11,7 @@ operator carries no noise state: σ lives here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import torch
@@ -55,8 +55,7 @@ class Problem(_Observations):
 
     def subset(self, n: int) -> "Problem":
         """The first ``n`` observations (same operator and σ)."""
-        return Problem(self.y[:n], self.physics, self.sigma, self.seed, None if self.x is None else self.x[:n],
-                       self.notes)
+        return replace(self, y=self.y[:n], x=None if self.x is None else self.x[:n])
 
 
 @dataclass(frozen=True)
@@ -86,13 +85,6 @@ class SeparationProblem(_Observations):
     mixing: torch.Tensor | None = None
 
 
-PROBLEM_KINDS = {c.kind: c for c in (Problem, BlindProblem, SeparationProblem)}
-
-
-def _noise(noise: Any) -> float:
-    return NOISE.parse(noise)
-
-
 def _operator(x: torch.Tensor, operator: str | LinearOperator, params: dict[str, Any] | None, seed: int,
               device) -> LinearOperator:
     if isinstance(operator, LinearOperator):
@@ -109,7 +101,7 @@ def make_problem(x: torch.Tensor, operator: str | LinearOperator, params: dict[s
 
     >>> p = make_problem(x, "cs-gaussian", {"m": 200}, noise=0.05, seed=0)
     """
-    noise = _noise(noise)
+    noise = NOISE.parse(noise)
     x = x.to(device)
     op = _operator(x, operator, params, seed, device)
     y = op.measure(x, noise, seeded(seed + 1))
@@ -118,12 +110,10 @@ def make_problem(x: torch.Tensor, operator: str | LinearOperator, params: dict[s
 
 def make_blind_problem(x: torch.Tensor, operator: str | LinearOperator, params: dict[str, Any] | None = None,
                        noise: float = 0.0, seed: int = 0, device: torch.device | str = "cpu") -> BlindProblem:
-    """N images (N, C, H, W) degraded by one operator the blind method is not told."""
-    noise = _noise(noise)
-    x = x.to(device)
-    op = _operator(x, operator, params, seed, device)
-    y = op.measure(x, noise, seeded(seed + 1))
-    return BlindProblem(y, op.total_sigma(noise), int(seed), x, op)
+    """N images (N, C, H, W) degraded by one operator the blind method is not told (it is kept as
+    ``hidden``, for the baselines): :func:`make_problem`'s observations without the operator."""
+    p = make_problem(x, operator, params, noise, seed, device)
+    return BlindProblem(p.y, p.sigma, p.seed, p.x, p.physics)
 
 
 def make_separation_problem(sources: torch.Tensor, observations: int, seed: int = 0,
@@ -136,5 +126,5 @@ def make_separation_problem(sources: torch.Tensor, observations: int, seed: int 
     return SeparationProblem(y, x.shape[1], 0.0, int(seed), x, M)
 
 
-__all__ = ["Problem", "BlindProblem", "SeparationProblem", "PROBLEM_KINDS", "make_problem", "make_blind_problem",
+__all__ = ["Problem", "BlindProblem", "SeparationProblem", "make_problem", "make_blind_problem",
            "make_separation_problem"]

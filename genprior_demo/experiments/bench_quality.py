@@ -65,9 +65,15 @@ def tune_bp(x_val, operator, params, noise, method, prior, overrides=None, grid=
     return max(grid, key=lambda eta: float(np.mean(psnr_each(backproject(xhat, prob.y, prob.physics, eta), x_val))))
 
 
+def grid_scores(x_val, operator, params, noise, method, key, grid, prior=None, overrides=None) -> dict:
+    """Mean validation PSNR of ``method`` for each value of setting ``key`` in ``grid`` (in grid order)."""
+    return {v: float(np.mean(run(x_val, operator, params, noise, method, prior, {**(overrides or {}), key: v})["psnr"]))
+            for v in grid}
+
+
 def tune(x_val, operator, params, noise, method, key, grid, prior=None):
-    best = max(grid, key=lambda v: np.mean(run(x_val, operator, params, noise, method, prior, {key: v})["psnr"]))
-    return {key: best}
+    scores = grid_scores(x_val, operator, params, noise, method, key, grid, prior)
+    return {key: max(scores, key=scores.get)}
 
 
 def summary(r) -> str:
@@ -128,8 +134,7 @@ ETA_GRID_WIDE = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0)  # box SR ×2 has AAᵀ = I/4 (
 def tune_eta(x_val, operator, params, noise, method, prior, grid=ETA_GRID, overrides=None) -> tuple[float, dict]:
     """η of PGD-GAN / NPGD chosen on the validation digits (mean PSNR) from a log grid; returns the choice
     and every grid point's mean PSNR (printed in the report, so an edge choice is visible)."""
-    scores = {eta: float(np.mean(run(x_val, operator, params, noise, method, prior, {**(overrides or {}), "eta": eta})["psnr"]))
-              for eta in grid}
+    scores = grid_scores(x_val, operator, params, noise, method, "eta", grid, prior, overrides)
     best = max(scores, key=scores.get)
     print(f"  η for {method} ({prior.name}, {operator}): {best} — " + ", ".join(f"{k}: {v:.2f}" for k, v in scores.items()),
           flush=True)

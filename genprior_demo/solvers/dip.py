@@ -15,7 +15,7 @@ from torch import nn
 
 from ..config import SEED_MAX, DIPConfig
 from ..device import seeded, seeded_module
-from .base import Emitter, Step, StepStream, register, residual_norm
+from .base import Emitter, StepStream, data_step, register
 
 
 def _block(cin, cout, stride=1):
@@ -91,12 +91,9 @@ def dip(problem, prior=None, cfg: DIPConfig = DIPConfig()) -> StepStream:
                 break
             if emit.due(it, cfg.iters):
                 out[b:b + 1] = ema
-                yield emit.now(lambda: Step(it, out.clone(), float(residual_norm(physics, out, y).mean()),
-                                            {"data": float(loss.detach())}, phase=f"image {b + 1}/{B}"))
+                yield emit.now(lambda: data_step(it, out.clone(), problem, {"data": float(loss.detach())},
+                                                 phase=f"image {b + 1}/{B}"))
                 emit.resume()
         out[b:b + 1] = ema
 
-    def final():
-        r = residual_norm(physics, out, y)
-        return Step(last_it, out, float(r.mean()), {"data": float(r[0]) ** 2}, stopped_early=last_it < cfg.iters)
-    return emit.final(final)
+    return emit.final(lambda: data_step(last_it, out, problem, stopped_early=last_it < cfg.iters))

@@ -18,7 +18,7 @@ import torch
 
 from ..config import CSGMConfig, IAGANBPConfig, IAGANConfig
 from .backprojection import with_backprojection
-from .base import Emitter, Step, StepStream, register, residual_norm
+from .base import Emitter, StepStream, data_step, register
 from .csgm import run_latent
 from .latent import restart_latents
 
@@ -65,9 +65,8 @@ def iagan(problem, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
             if emit.due(it, n_iter):
                 x_out[b:b + 1] = best_x
                 losses = {"data": val, "best_data": best}
-                yield emit.now(lambda: Step(cfg.csgm_iters + it, x_out.clone(),
-                                            float(residual_norm(physics, x_out, y).mean()), dict(losses),
-                                            phase=f"fine-tuning image {b + 1}/{B}"))
+                yield emit.now(lambda: data_step(cfg.csgm_iters + it, x_out.clone(), problem, dict(losses),
+                                                 phase=f"fine-tuning image {b + 1}/{B}"))
                 emit.resume()
         with torch.no_grad():
             val = float((physics.A(G(z)) - yb).pow(2).sum())
@@ -75,8 +74,7 @@ def iagan(problem, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
                 best, best_x = val, G(z).detach().clone()
         x_out[b:b + 1] = best_x
         losses = {"data": best}
-    return emit.final(lambda: Step(cfg.csgm_iters + n_iter, x_out, float(residual_norm(physics, x_out, y).mean()),
-                                   losses, stage1=first.x, z=first.z))
+    return emit.final(lambda: data_step(cfg.csgm_iters + n_iter, x_out, problem, losses, stage1=first.x, z=first.z))
 
 
 @register("iagan-bp", IAGANBPConfig, needs_prior=True, title="IAGAN + back-projection",

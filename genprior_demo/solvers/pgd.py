@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ..config import PGDGANConfig
-from .base import Emitter, Step, StepStream, register, residual_norm
+from .base import Emitter, StepStream, data_step, register
 from .latent import best_of_restarts, descend, restart_latents
 
 
@@ -50,10 +50,6 @@ def pgd_gan(problem, prior, cfg: PGDGANConfig = PGDGANConfig()) -> StepStream:
     x = torch.zeros((B, *physics.in_shape), device=y.device)
     z = restart_latents(prior, B, cfg.restarts, cfg.seed)
 
-    def step(t):
-        r = residual_norm(physics, x, y)
-        return Step(t, x, float(r.mean()), {"data": float(r[0]) ** 2}, z=z)
-
     for t in range(1, cfg.iters + 1):
         w = gradient_step(x, problem, eta)
         z = project_to_range(prior, w, z, cfg.inner_iters, cfg.inner_lr)
@@ -64,5 +60,5 @@ def pgd_gan(problem, prior, cfg: PGDGANConfig = PGDGANConfig()) -> StepStream:
                 xs, idx = best_of_restarts(xs, d, B, cfg.restarts)
                 z = z.view(B, cfg.restarts, -1)[torch.arange(B), idx]
             x = xs
-        yield from emit(t, cfg.iters, lambda: step(t))
-    return emit.final(lambda: step(cfg.iters))
+        yield from emit(t, cfg.iters, lambda: data_step(t, x, problem, z=z))
+    return emit.final(lambda: data_step(cfg.iters, x, problem, z=z))

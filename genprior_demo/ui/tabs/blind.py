@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import unknown as U
-from .widgets import IMG, Tab, errors, gpu, tab_control, to_components
+from .widgets import IMG, Tab, gpu, run_stop, tab_control, to_components, wire_run
 
 
 def build(shared) -> Tab:
@@ -14,10 +14,7 @@ def build(shared) -> Tab:
     out: dict = {}
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
-            with gr.Row():
-                run = gr.Button("Run", variant="primary", elem_id="gp-blind-run")
-                stop = gr.Button("Stop", variant="stop")
-            out["status"] = gr.Markdown(elem_id="gp-blind-status")
+            run, stop = run_stop(out, "Run", "gp-blind-run", "gp-blind-status")
             inputs["hidden"] = gr.Radio(list(U.HIDDEN), value=next(iter(U.HIDDEN)), label="hidden operator F")
             for name in ("blind_n", "blind_noise", "blind_rounds"):  # API names = the Params' names
                 inputs[name] = tab_control(name)
@@ -45,7 +42,5 @@ def build(shared) -> Tab:
         for frame in U.blind_run(hidden, blind_n, blind_noise, blind_rounds, blind_lr_z, seed):
             yield to_components(out, frame)
 
-    ev = run.click(errors(blind), inputs_kwargs=inputs, outputs=list(out.values()),
-                   concurrency_id="heavy", api_name="blind", show_progress="hidden")
-    stop.click(None, None, None, cancels=[ev])
+    wire_run(run, stop, blind, inputs, out, "blind")
     return Tab(inputs, out)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from .. import reconstruct as R
-from .widgets import IMG, CheckedEditor, Tab, UploadImage, control, errors, gpu, tab_control, to_components
+from .widgets import IMG, CheckedEditor, Tab, UploadImage, control, gpu, tab_control, to_components, wire_run
 
 DEFAULT_OPERATOR, DEFAULT_METHOD = "cs-gaussian", "csgm"
 
@@ -113,7 +113,5 @@ def build(shared) -> ReconstructTab:
         for frame in R.page_run(dict(values, source=source, image=image, sketch=sketch, mask=mask)):
             yield to_components(out, frame)
 
-    ev = run.click(errors(reconstruct), inputs_kwargs=inputs, outputs=list(out.values()),
-                   concurrency_id="heavy", concurrency_limit=1, api_name="reconstruct", show_progress="hidden")
-    stop.click(None, None, None, cancels=[ev])
+    wire_run(run, stop, reconstruct, inputs, out, "reconstruct", concurrency_limit=1)
     return ReconstructTab(inputs, out, send)

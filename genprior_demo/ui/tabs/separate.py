@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import unknown as U
-from .widgets import IMG, Tab, CheckedEditor, errors, gpu, tab_control, to_components
+from .widgets import IMG, CheckedEditor, Tab, gpu, run_stop, tab_control, to_components, wire_run
 
 
 def build(shared) -> Tab:
@@ -15,10 +15,7 @@ def build(shared) -> Tab:
     out: dict = {}
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=260):
-            with gr.Row():
-                run = gr.Button("Mix and separate", variant="primary", elem_id="gp-sep-run")
-                stop = gr.Button("Stop", variant="stop")
-            out["status"] = gr.Markdown(elem_id="gp-sep-status")
+            run, stop = run_stop(out, "Mix and separate", "gp-sep-run", "gp-sep-status")
             for name in ("separate_observations", "separate_rounds"):  # API names = the Params' names
                 inputs[name] = tab_control(name)
             inputs["seed"] = tab_control("seed", number=True, label="seed (mixing matrix, init, shipped digits)")
@@ -48,7 +45,5 @@ def build(shared) -> Tab:
         for frame in U.separate_run(digit1, digit2, digit3, separate_observations, separate_rounds, seed):
             yield to_components(out, frame)
 
-    ev = run.click(errors(separate), inputs_kwargs=inputs, outputs=list(out.values()),
-                   concurrency_id="heavy", api_name="separate", show_progress="hidden")
-    stop.click(None, None, None, cancels=[ev])
+    wire_run(run, stop, separate, inputs, out, "separate")
     return Tab(inputs, out)

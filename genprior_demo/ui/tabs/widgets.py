@@ -92,6 +92,24 @@ def control(p: Param, *, label: str | None = None, number: bool = False, **kw) -
     return gr.Slider(p.lo, p.hi, p.default, step=step, label=label, **kw)
 
 
+def run_stop(out: dict, run_label: str, run_id: str, status_id: str) -> tuple[gr.Button, gr.Button]:
+    """A Run and a Stop button in one row with the tab's status line (``out["status"]``) under them."""
+    with gr.Row():
+        run = gr.Button(run_label, variant="primary", elem_id=run_id)
+        stop = gr.Button("Stop", variant="stop")
+    out["status"] = gr.Markdown(elem_id=status_id)
+    return run, stop
+
+
+def wire_run(run: gr.Button, stop: gr.Button, handler: Callable, inputs: dict, out: dict, api_name: str, **kw):
+    """Run streams ``handler``'s frames into the tab's outputs on the shared heavy queue (one endpoint,
+    named parameters from ``inputs``); Stop cancels it."""
+    ev = run.click(errors(handler), inputs_kwargs=inputs, outputs=list(out.values()), concurrency_id="heavy",
+                   api_name=api_name, show_progress="hidden", **kw)
+    stop.click(None, None, None, cancels=[ev])
+    return ev
+
+
 def tab_control(name: str, **kw) -> gr.components.Component:
     """The widget of a tab's own control ``config.UI_CONTROLS[name]``, labelled by its help text."""
     p = UI_CONTROLS[name]
