@@ -293,7 +293,12 @@ def _cmd_train_uair(a) -> int:
         raise UsageError(f"unknown corruption {a.corruption!r}; choose from {', '.join(CORRUPTIONS)}")
     if not (0 < a.minutes <= 600):
         raise UsageError("--minutes must be in (0, 600]")
-    print(json.dumps(train_uair(a.corruption, a.data_root, a.minutes, a.seed, a.threads), indent=2))
+    from .train.uair import LOSSES, UAIRTrainConfig
+
+    if a.loss not in LOSSES:
+        raise UsageError(f"unknown --loss {a.loss!r}; choose from {', '.join(LOSSES)}")
+    print(json.dumps(train_uair(a.corruption, a.data_root, a.minutes, a.seed, a.threads,
+                                UAIRTrainConfig(loss=a.loss, residual=a.residual), resume=a.resume), indent=2))
     return 0
 
 
@@ -389,7 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
     se.set_defaults(func=_cmd_separate)
 
     tu = sub.add_parser("train-uair", help="train a UAIR reconstruction network from corrupted MNIST only")
-    tu.add_argument("corruption", help="remove-pixel, patch-band or convolve-noise")
+    tu.add_argument("corruption", help="remove-pixel, remove-pixel-channel, patch-band or convolve-noise")
+    tu.add_argument("--loss", default="likelihood",
+                    help="likelihood (Pajot et al. eq. 9, default), cycle (image-space ablation) or supervised (clean pairs)")
+    tu.add_argument("--resume", action="store_true", help="continue from checkpoints/.state/ (--minutes counts the total)")
+    tu.add_argument("--residual", action=argparse.BooleanOptionalAction, default=None,
+                    help="G(y) = y + Net(y) (default: the paper's choice — Patch-Band and Convolve-Noise only)")
     tu.add_argument("--data-root", default=None)
     tu.add_argument("--minutes", type=float, default=12.0)
     tu.add_argument("--seed", type=int, default=0)

@@ -183,6 +183,8 @@ class DIPConfig:
     depth: int = knob(3, 1, 5, "down/up-sampling levels")
     jitter: float = knob(0.03, 0.0, 1.0, "input-noise jitter σ per step")  # paper: 1/30 for inpainting
     ema: float = knob(0.99, 0.0, 0.999, "exponential averaging of outputs (0 = off)")  # paper 0.99
+    start: str = field(default="data", metadata=dict(choices=("data", "grey"), help=(
+        "output at the start: the mean observed level (data) or sigmoid(0) = 0.5 (grey, Ulyanov et al.'s net)")))
     early_stop: bool = field(default=False, metadata=dict(help="stop when ‖Ax − y‖ reaches τ√m σ (Morozov's discrepancy principle)"))
     tau: float = knob(1.1, 1.0, 3.0, "τ of the discrepancy principle")  # off by default: on 9×9 deblurring it stopped at 17.4 dB vs 21.9 dB after 600 steps (3 digits). Morozov: τ > 1; the sigmoid output cannot fit noise below 0 or above 1
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
@@ -220,7 +222,11 @@ class BlindConfig:
     lr_z: float = knob(0.02, 1e-5, 0.5, "learning rate of the latents", log=True)  # paper 3e-4 (their GAN); tuned for ours, see docs/RESULTS.md
     alpha: float = knob(1e-4, 0.0, 1.0, "α: weight of log(1 − D(G(z)))", log=True)  # paper 1e-4
     filters: int = knob(16, 1, 64, "filters of F̂'s first layer")  # paper: 16 filters 5×5
-    ksize: int = knob(5, 1, 15, "F̂'s kernel size", step=2)  # paper 5
+    auto_support: bool = field(default=True, metadata=dict(
+        help="choose F̂'s size from the observations (a short run per size, scored by the data residual)"))
+    ksize: int = knob(5, 1, 15, "F̂'s kernel size when not chosen automatically", step=2)  # paper 5: 9×9 support in all
+    support_rounds: int = knob(3, 1, 50, "rounds each candidate size runs before the choice")
+    support_tol: float = knob(0.1, 0.0, 1.0, "keep the smallest size within this relative residual of the best")
     seed: int = seed_knob("random seed of latents and F̂'s init")
 
 
@@ -235,6 +241,8 @@ class BSSConfig:
     lr_z: float = knob(0.02, 1e-5, 0.5, "learning rate of the latents", log=True)  # tuned for our GAN
     alpha: float = knob(1e-4, 0.0, 1.0, "α: weight of log(1 − D(G(z)))", log=True)  # paper 1e-4
     hidden: int = knob(16, 1, 128, "hidden units of the mixing network (ReLU)")  # paper 16
+    restarts: int = knob(1, 1, 16, "R: independent restarts (latents and mixing network), run as a batch; "
+                         "the one with the least data loss is kept")
     additive: bool = field(default=False, metadata=dict(help="the naive additive model y = Σᵢ G(zᵢ) instead of a learned mixing"))
     seed: int = seed_knob("random seed of latents and network init")
 

@@ -233,3 +233,18 @@ def test_operator_geometry_errors():
         make_operator("sr", (1, 30, 30), factor=4)
     with pytest.raises(ValueError, match="exceeds"):
         make_operator("patch-band", SHAPE, h=40)
+
+
+def test_noise_only_on_measured_entries(op, rng):
+    """‖y − Ax‖² ≈ σ² · (entries that carry a measurement): a missing pixel or an unsampled frequency
+    is not measured, so it has no noise (DIP's discrepancy target counts the same entries)."""
+    from genprior_demo.device import seeded
+
+    x = torch.rand((64, *op.in_shape), generator=rng)
+    sigma = 0.1
+    r = op.measure(x, sigma, seeded(3)) - op.A(x)
+    ratio = float(r.pow(2).sum()) / (64 * op.total_sigma(sigma) ** 2 * op.measurement_count())
+    assert ratio == pytest.approx(1.0, abs=0.1)
+    keep = op.measured()
+    if keep is not None:
+        assert keep.min() == 0 and float(r[(keep.expand_as(r[0]) == 0).expand_as(r)].abs().max()) == 0.0

@@ -84,41 +84,54 @@ def test_fastica_needs_as_many_observations_as_sources():
 
 @pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
 def test_corruptions_draw_a_fresh_theta_per_image(kind):
-    x = torch.rand(4, 1, 32, 32)
+    from genprior_demo.physics.corruptions import apply, draw_theta
+
+    C = CORRUPTIONS[kind].channels
+    x = torch.rand(4, C, 32, 32)
     y, m = corrupt(kind, x, seeded(0))
-    assert y.shape == x.shape and m.shape == (4, 1, 32, 32)
+    assert y.shape == x.shape and m.shape == (4, C, 32, 32)
+    theta = draw_theta(kind, tuple(x.shape), seeded(5))
+    assert torch.equal(apply(kind, x, theta)[0], apply(kind, x, theta)[0])  # θ can be applied again (eq. 9)
     if kind != "convolve-noise":
         assert not torch.equal(m[0], m[1]) and torch.equal(y, x * m)
+        assert torch.equal(m[:, :1].expand_as(m), m) == (kind != "remove-pixel-channel")  # per channel or not
     else:  # the registry operator (periodic mean filter) plus noise σ_C
         op = make_operator("convolve-noise", (1, 32, 32))
         assert abs(float((y - op.A(x)).std()) - CORRUPTIONS[kind].params["sigma_c"]) < 0.01
 
 
-def test_uair_training_step_never_sees_clean_images():
-    """The corruption is only ever applied to (a) the dataset once, then (b) G_rec's outputs."""
+@pytest.mark.parametrize("loss", ["likelihood", "cycle"])
+def test_uair_training_step_never_sees_clean_images(loss, monkeypatch):
+    """F is only ever applied to (a) the dataset once, then (b) G's outputs; the likelihood term (eq. 9)
+    re-applies the same θ that made the simulated observation."""
+    import genprior_demo.train.uair as T
     from genprior_demo.generators.nets import SNDiscriminator, UAIRNet
-    from genprior_demo.train.uair import UAIRTrainConfig, observations, uair_step
 
     clean = torch.rand(8, 1, 32, 32, generator=seeded(0))
-    y, m = observations("remove-pixel", clean, 0)
+    y, m = T.observations("remove-pixel", clean, 0)
     with torch.random.fork_rng():  # the networks' default init, without moving the process's RNG
         torch.manual_seed(0)
         G, D = UAIRNet(1, 4), SNDiscriminator(1, 4)
-    outputs, seen = [], []
+    outputs, seen, thetas = [], [], []
     G.register_forward_hook(lambda mod, inp, out: outputs.append(out))
+    real_apply = T.apply
 
-    def spy(kind, x, g):
+    def spy(kind, x, theta):
         seen.append(x)
-        return corrupt(kind, x, g)
+        thetas.append(theta)
+        return real_apply(kind, x, theta)
 
-    cfg = UAIRTrainConfig()
+    monkeypatch.setattr(T, "apply", spy)
     oG, oD = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
     before = [p.clone() for p in G.parameters()]
-    losses = uair_step(G, D, oG, oD, y[:4], m[:4], "remove-pixel", seeded(1), cfg, corrupt_fn=spy)
-    assert seen and all(any(s is o for o in outputs) for s in seen), "F was applied to something other than G_rec(y)"
+    losses = T.uair_step(G, D, oG, oD, y[:4], m[:4], "remove-pixel", seeded(1), T.UAIRTrainConfig(loss=loss))
+    assert seen and all(any(s is o for o in outputs) for s in seen), "F was applied to something other than G(y)"
     assert not any(s.data_ptr() == clean.data_ptr() for s in seen)
+    assert len(seen) == (2 if loss == "likelihood" else 1)
+    if loss == "likelihood":
+        assert thetas[0] is thetas[1], "eq. 9 re-corrupts G(ŷ) with the θ that produced ŷ"
     assert all(np.isfinite(v) for v in losses.values())
-    assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters())), "G_rec was not updated"
+    assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters())), "G was not updated"
 
 
 def _shipped_uair():
@@ -135,8 +148,11 @@ def test_shipped_uair_network_improves_mse_over_the_corrupted_input(name):
 
     if name not in read_manifest():
         pytest.skip(f"{name} not trained (see test_all_uair_networks_are_shipped)")
+    from genprior_demo.physics.corruptions import colour_digits
+
     net = load_uair(name)
     x = shipped_digits(64)
+    x = colour_digits(x, seeded(3)) if net.channels == 3 else x
     y, m = corrupt(net.corruption, x, seeded(4))  # a fresh θ per digit, as the network was trained
     with torch.no_grad():
         out = net(y, m).clamp(0, 1)

@@ -44,6 +44,20 @@ def separation_scores(xhat: torch.Tensor, x: torch.Tensor) -> list[float]:
     return [float(np.mean(matched_psnr(xhat[b].cpu(), x[b].cpu())[0])) for b in range(x.shape[0])]
 
 
+def mixing_error(mixer, problem: SeparationProblem, xhat: torch.Tensor) -> float:
+    """How well the recovered mixing M̂ reproduces the true one: ‖M̂(X) − |Mᵀ(2X − 1)|‖ / ‖|Mᵀ(2X − 1)|‖
+    on the *true* sources X, each mixture's sources put in the order M̂ learnt them (the permutation
+    that matches the recovered sources ``xhat`` to the true ones). 0 is a perfect mixing model."""
+    x, y = problem.x, problem.y
+    ordered = torch.empty_like(x)
+    for b in range(x.shape[0]):
+        _, perm = matched_psnr(xhat[b].cpu(), x[b].cpu())  # perm[j]: recovered index matched to true source j
+        for j, i in enumerate(perm):
+            ordered[b, i] = x[b, j]
+    with torch.no_grad():
+        return float((mixer(ordered) - y).norm() / y.norm())
+
+
 def separation_baselines(problem: SeparationProblem, prior, cfg: BSSConfig) -> Iterator[tuple[str, torch.Tensor, float, str]]:
     """(label, sources (B, S, H, W), seconds, note): the additive model Σᵢ G(zᵢ) and FastICA."""
     y = problem.y

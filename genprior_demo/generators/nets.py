@@ -82,35 +82,37 @@ class ConvDecoder(nn.Module):
 
 
 class UAIRNet(nn.Module):
-    """UAIR's reconstruction network G_rec(y) = y + Net(y, mask) (Pajot et al. 2019, residual form for
-    corruptions close to the identity): a small U-Net (32 → 16 → 8 → 16 → 32; width 16 trains ~2.5× faster than 32 on
-    this CPU) whose input is the
-    observation and the observed-pixel mask (ones where nothing is missing)."""
+    """UAIR's reconstruction network G(y) (Pajot et al. 2019): a small U-Net (32 → 16 → 8 → 16 → 32;
+    width 16 trains ~2.5× faster than 32 on this CPU) whose input is the observation and its
+    observed-entry mask (ones where nothing is missing). ``residual``: G(y) = y + Net(y), the paper's
+    form for corruptions close to the identity (Patch-Band, Convolve-Noise; their App. B); otherwise
+    G(y) = Net(y). The last layer starts at zero (the identity, or black)."""
 
-    def __init__(self, channels: int = 1, width: int = 16):
+    def __init__(self, channels: int = 1, width: int = 16, residual: bool = True):
         super().__init__()
         w = width
+        self.residual = residual
         act = lambda: nn.LeakyReLU(0.2, True)  # noqa: E731
 
         def block(cin, cout, stride=1):
             return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), act(), nn.Conv2d(cout, cout, 3, 1, 1), act())
 
-        self.e1, self.e2, self.e3 = block(channels + 1, w), block(w, 2 * w, 2), block(2 * w, 4 * w, 2)
+        self.e1, self.e2, self.e3 = block(2 * channels, w), block(w, 2 * w, 2), block(2 * w, 4 * w, 2)
         self.u2 = nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1)
         self.d2 = block(4 * w, 2 * w)
         self.u1 = nn.ConvTranspose2d(2 * w, w, 4, 2, 1)
         self.d1 = block(2 * w, w)
         self.out = nn.Conv2d(w, channels, 3, 1, 1)
-        nn.init.zeros_(self.out.weight)  # starts as the identity G_rec(y) = y
+        nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, C, H, W), (B, 1, H, W)
-        h1 = self.e1(torch.cat([y, mask], 1))
+    def forward(self, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, C, H, W), (B, C | 1, H, W)
+        h1 = self.e1(torch.cat([y, mask.expand_as(y)], 1))
         h2 = self.e2(h1)
         h3 = self.e3(h2)
         d2 = self.d2(torch.cat([self.u2(h3), h2], 1))
         d1 = self.d1(torch.cat([self.u1(d2), h1], 1))
-        return y + self.out(d1)
+        return y + self.out(d1) if self.residual else self.out(d1)
 
 
 class SNDiscriminator(nn.Module):

@@ -36,8 +36,13 @@ SPECS: dict[str, dict] = {
 }
 
 
-# Trained UAIR reconstruction networks (Pajot et al. 2019): name → the corruption they invert.
-UAIR_NETWORKS: dict[str, str] = {f"uair-{c}": c for c in ("remove-pixel", "patch-band", "convolve-noise")}
+# Trained UAIR reconstruction networks (Pajot et al. 2019): name → the corruption they invert. The demo's
+# networks use the paper's loss (eq. 9); the reference rows of the report — the first version's
+# image-space loss ("-cycle", an ablation) and the same network trained on clean pairs ("-supervised",
+# an upper bound) — load the same way but are not offered in the app.
+UAIR_CORRUPTIONS = ("remove-pixel", "remove-pixel-channel", "patch-band", "convolve-noise")
+UAIR_NETWORKS: dict[str, str] = {f"uair-{c}": c for c in UAIR_CORRUPTIONS}
+UAIR_REFERENCES: dict[str, str] = {f"uair-{c}-{v}": c for v in ("cycle", "supervised") for c in UAIR_CORRUPTIONS}
 
 
 class CheckpointError(RuntimeError):
@@ -188,16 +193,19 @@ class UAIRModel:
 
 @lru_cache(maxsize=4)
 def _load_uair_cpu(name: str, manifest_path: str) -> UAIRModel:
-    if name not in UAIR_NETWORKS:
+    corruption = {**UAIR_NETWORKS, **UAIR_REFERENCES}.get(name)
+    if corruption is None:
         raise KeyError(f"unknown UAIR network {name!r}; choose from {', '.join(UAIR_NETWORKS)}")
     entry = read_manifest(Path(manifest_path)).get(name)
     if entry is None:
         raise CheckpointError(f"UAIR network {name!r} has no trained checkpoint "
-                              f"(python -m genprior_demo train-uair {UAIR_NETWORKS[name]})")
+                              f"(python -m genprior_demo train-uair {corruption})")
     width = int(entry.get("config", {}).get("width", 16))
-    net = UAIRNet(1, width)
+    net = UAIRNet(int(entry.get("channels", 1)), width, residual=bool(entry.get("residual", True)))
     net.load_state_dict(load_state(Path(manifest_path).parent / entry["file"], entry["sha256"]))
-    return UAIRModel(name, net.eval().requires_grad_(False), UAIR_NETWORKS[name], entry)
+    model = UAIRModel(name, net.eval().requires_grad_(False), corruption, entry)
+    model.channels = int(entry.get("channels", 1))
+    return model
 
 
 def load_uair(name: str, device: torch.device | str = "cpu", manifest: Path = MANIFEST) -> UAIRModel:

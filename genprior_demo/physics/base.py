@@ -104,15 +104,29 @@ class LinearOperator:
         return math.sqrt(float(sigma) ** 2 + self.noise_sigma**2)
 
     def measure(self, x: torch.Tensor, sigma: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """y = A x + n, n ~ N(0, σ² + σ_op²) drawn from ``generator`` (explicit seed). Stores nothing."""
+        """y = A x + n, n ~ N(0, σ² + σ_op²) drawn from ``generator`` (explicit seed), on the entries
+        that carry a measurement only (:meth:`measured`: a missing pixel is not measured, so it has no
+        noise — before 2026-12-02 it had, and DIP's discrepancy target was unreachable). Stores nothing."""
         y = self.A(x)
         s = self.total_sigma(sigma)
         if s > 0:
             if generator is None:
                 raise ValueError("noisy measurement needs an explicit torch.Generator")
-            noise = torch.randn(y.shape, generator=generator, device=generator.device, dtype=y.dtype)
-            y = y + s * noise.to(y.device)
+            noise = torch.randn(y.shape, generator=generator, device=generator.device, dtype=y.dtype).to(y.device)
+            keep = self.measured()
+            y = y + s * (noise if keep is None else noise * keep)
         return y
+
+    def measured(self) -> torch.Tensor | None:
+        """0/1 over y's entries (broadcastable to one observation) marking those that carry a
+        measurement; None when every entry does. Masks and subsampled Fourier store zeros elsewhere."""
+        return None
+
+    def measurement_count(self) -> int:
+        """How many entries of one observation carry a measurement (the m of ‖Ax − y‖ ≈ σ√m)."""
+        shape = self.A(torch.zeros((1, *self.in_shape), device=self.device)).shape[1:]
+        keep = self.measured()
+        return shape.numel() if keep is None else int(keep.expand(shape).sum())
 
     def norm(self, iters: int = 30, seed: int = 0) -> float:
         """‖A‖₂ (largest singular value) by power iteration on AᵀA, cached."""

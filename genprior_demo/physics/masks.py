@@ -33,6 +33,9 @@ class Mask(LinearOperator):
     def observed_mask(self):
         return self.mask
 
+    def measured(self):
+        return self.mask
+
     def observation_image(self, y):
         frac = float(self.mask.mean())
         return y[:1].clamp(0, 1), f"observed pixels ({100 * frac:.0f}% kept; missing shown black)"

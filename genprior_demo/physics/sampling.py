@@ -112,5 +112,8 @@ class SubsampledFourier(LinearOperator):
     def AtA(self, x):
         return torch.fft.ifft2(torch.fft.fft2(x, norm="ortho") * self.mask, norm="ortho").real
 
+    def measured(self):
+        return self.mask[..., None].expand(*self.mask.shape, 2)
+
     def observation_image(self, y):
         return self.A_dagger(y[:1]).clamp(0, 1), f"k-space samples ({100 * self.actual_ratio:.0f}%) — shown: zero-filled inverse FFT A†y"

@@ -75,7 +75,7 @@ LOSS_LABELS = {
     "tv": "λ TV(x)",
     "offset": "λ R(u)",
     "latent": "λμ‖z‖²",
-    "data_l1": "‖F̂(x) − y‖₁",
+    "data_l1": "‖F̂(x) − y‖₁ / n",
     "realism": "log(1 − D(x))",
 }
 

@@ -4,7 +4,9 @@ approach to solving inverse problems using generative adversarial networks", 202
 Blind inversion: N observations y_j = F(x_j) of one unknown F. A surrogate F̂ (two linear conv layers,
 no non-linearity) and the latents z_j are fitted in alternation (their Algorithm 1):
 
-    min_{F̂, z}  Σ_j ‖F̂(G(z_j)) − y_j‖₁ + α Σ_j log(1 − D(G(z_j))),   z ∈ [−1, 1]^k (projected)
+    min_{F̂, z}  Σ_j ‖F̂(G(z_j)) − y_j‖₁ / n + α Σ_j log(1 − D(G(z_j))),   z ∈ [−1, 1]^k (projected)
+
+(n = entries per observation: the L1 term is a per-pixel mean, so α means the same at any image size.)
 
 T1 Adam steps on F̂ with the images fixed, then T2 on the z's with F̂ fixed, T times. The method is
 never told F: it takes a :class:`~genprior_demo.problem.BlindProblem`, which holds no operator (the
@@ -55,14 +57,33 @@ def impulse_response(f: Callable, channels: int, size: int, device="cpu") -> tor
 
 class MixingNet(nn.Module):
     """Pixel-wise mixing surrogate: S source values → 16 ReLU units → O observations (1×1 convs). It takes
-    the sources in [0, 1] and mixes them in [−1, 1] (2x − 1), the range the observations were mixed in."""
+    the sources in [0, 1] and mixes them in [−1, 1] (2x − 1), the range the observations were mixed in.
+    ``restarts`` R independent networks side by side (grouped convolutions): the input (R·B, S, H, W)
+    is restart-major, restart r's B mixtures go through network r only."""
 
-    def __init__(self, sources: int, outputs: int, hidden: int = 16):
+    def __init__(self, sources: int, outputs: int, hidden: int = 16, restarts: int = 1):
         super().__init__()
-        self.net = nn.Sequential(nn.Conv2d(sources, hidden, 1), nn.ReLU(), nn.Conv2d(hidden, outputs, 1))
+        R = self.restarts = restarts
+        self.net = nn.Sequential(nn.Conv2d(R * sources, R * hidden, 1, groups=R), nn.ReLU(),
+                                 nn.Conv2d(R * hidden, R * outputs, 1, groups=R))
 
-    def forward(self, x):  # (B, S, H, W) -> (B, O, H, W)
-        return self.net(2 * x - 1)
+    def forward(self, x):  # (R·B, S, H, W) -> (R·B, O, H, W)
+        R = self.restarts
+        RB, S, H, W = x.shape
+        h = (2 * x - 1).view(R, RB // R, S, H, W).transpose(0, 1).reshape(RB // R, R * S, H, W)
+        out = self.net(h)
+        return out.view(RB // R, R, -1, H, W).transpose(0, 1).reshape(RB, -1, H, W)
+
+    def select(self, r: int) -> "MixingNet":
+        """Restart ``r``'s network alone (a copy), for B mixtures (B, S, H, W)."""
+        c1, c2 = self.net[0], self.net[2]
+        S, hid, O = c1.in_channels // self.restarts, c1.out_channels // self.restarts, c2.out_channels // self.restarts
+        one = MixingNet(S, O, hid).to(c1.weight.device)
+        with torch.no_grad():
+            for dst, src, n in ((one.net[0], c1, hid), (one.net[2], c2, O)):
+                dst.weight.copy_(src.weight[r * n:(r + 1) * n])
+                dst.bias.copy_(src.bias[r * n:(r + 1) * n])
+        return one
 
 
 class AdditiveMix(nn.Module):
@@ -84,14 +105,18 @@ def realism(prior, x: torch.Tensor) -> torch.Tensor:
 
 
 def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arrange: Callable,
-              cfg, emit: Emitter, report: Callable[[], dict] | None = None) -> StepStream:
+              cfg, emit: Emitter, report: Callable[[], dict] | None = None, restarts: int = 1) -> StepStream:
     """Algorithm 1: per round T1 steps on the surrogate (images fixed), T2 on z (surrogate fixed).
     ``arrange(G(z))`` → what the surrogate takes (and the Step's x); ``report()`` gives extra Step
-    fields. Yields after each round, returns the last Step."""
+    fields. ``restarts`` R: ``y`` holds R restart-major copies of the B observations, each restart
+    with its own latents and surrogate; all restarts share one surrogate per restart across its B items,
+    so the whole restart with the least data loss is kept. Yields after each round, returns the last Step."""
     params = [p for p in surrogate.parameters() if p.requires_grad]
     opt_f = torch.optim.Adam(params, cfg.lr_f) if params else None
     opt_z = torch.optim.Adam([z], cfg.lr_z)
-    per_item = lambda r: r.abs().flatten(1).sum(1)  # noqa: E731  ‖·‖₁ per observation
+    # ‖·‖₁ per observation, averaged over its entries: α then weighs log(1 − D) against a per-pixel error
+    # (with the sum over 1024 pixels, α = 1e-4 made the realism term negligible; issue 11)
+    per_item = lambda r: r.abs().flatten(1).mean(1)  # noqa: E731
 
     def terms():  # G(z) once, for both the data term and the discriminator
         xs = prior(z)
@@ -101,9 +126,18 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
 
     def step(t):
         X, data, real, res = terms()
-        return Step(t * (cfg.t1 + cfg.t2), X.detach(), float(res.mean()),
-                    {"data_l1": float(data[0]), "realism": float(real[0])}, z=z.detach().clone(),
-                    surrogate=copy.deepcopy(surrogate), **(report() if report else {}))  # a snapshot: F̂ trains on
+        R = restarts
+        B = X.shape[0] // R
+        per_restart = data.detach().view(R, B)
+        best = int(per_restart.sum(1).argmin())
+        Xr = X.detach().view(R, B, *X.shape[1:])
+        extra = {} if R == 1 else {"restarts": Xr.transpose(0, 1), "best": torch.full((B,), best),
+                                   "restart_losses": per_restart.T.clone()}
+        return Step(t * (cfg.t1 + cfg.t2), Xr[best], float(res.view(R, B)[best].mean()),
+                    {"data_l1": float(data.view(R, B)[best, 0]), "realism": float(real.view(R, -1)[best, 0])},
+                    z=z.detach().view(R, -1, z.shape[-1])[best].clone(),  # a snapshot: F̂ trains on
+                    surrogate=surrogate.select(best) if R > 1 else copy.deepcopy(surrogate),
+                    **extra, **(report() if report else {}))
 
     for t in range(1, cfg.rounds + 1):
         if opt_f is not None:
@@ -124,24 +158,88 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
     return emit.final(lambda: step(cfg.rounds))
 
 
+SUPPORT_SIZES = (3, 5, 7, 9)  # F̂'s layer size k: two k×k layers reach an effective support of 2k − 1 = 5 … 17 px
+
+
+def choose_support(losses: dict[int, float], tol: float) -> int:
+    """The smallest layer size whose data loss is within ``tol`` (relative) of the best candidate's: a
+    larger F̂ always fits at least as well, so the rule looks for where the fit stops improving."""
+    best = min(losses.values())
+    return min(k for k, v in losses.items() if v <= (1 + tol) * best)
+
+
+def _blind_run(problem, prior, cfg: BlindConfig, ksize: int, emit: Emitter) -> StepStream:
+    y = problem.y
+    surrogate = seeded_module(lambda: SurrogateConv(prior.channels, cfg.filters, ksize), seeded(cfg.seed), y.device)
+    z = prior.sample_latent(y.shape[0], seeded(cfg.seed)).requires_grad_(True)
+    report = lambda: {"kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
+    return alternate(y, prior, z, surrogate, lambda xs: xs, cfg, emit, report)
+
+
 @register("blind", BlindConfig, needs_prior=True, title="Blind inversion (surrogate F̂)", problem="blind",
-          objective="min_{F̂,z} Σ‖F̂(G(z_j)) − y_j‖₁ + α Σ log(1 − D(G(z_j))), F unknown", reference=REF)
+          objective="min_{F̂,z} Σ‖F̂(G(z_j)) − y_j‖₁/n + α Σ log(1 − D(G(z_j))), F unknown", reference=REF)
 def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
     """``problem.y`` (N, C, H, W): N observations of one unknown operator; returns G(z_j) (N, C, H, W),
-    the surrogate itself (``surrogate``) and its impulse response (``kernel``)."""
+    the surrogate itself (``surrogate``) and its impulse response (``kernel``).
+
+    ``auto_support``: F̂'s size is not known either. Each layer size in :data:`SUPPORT_SIZES` runs the
+    first ``support_rounds`` rounds from the same start; the smallest whose data loss is within
+    ``support_tol`` of the best is kept (:func:`choose_support`) and continues to ``rounds`` — the
+    others stop. Steps are numbered by the optimiser steps spent in all, sweep included."""
     y = problem.y
     if y.ndim != 4 or tuple(y.shape[1:]) != tuple(prior.image_shape):
         raise ValueError(f"blind inversion needs image-shaped observations {prior.image_shape}, got {tuple(y.shape[1:])}")
     emit = Emitter()
-    g = seeded(cfg.seed)
-    surrogate = seeded_module(lambda: SurrogateConv(prior.channels, cfg.filters, cfg.ksize), seeded(cfg.seed), y.device)
-    z = prior.sample_latent(y.shape[0], g).requires_grad_(True)
-    report = lambda: {"kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
-    return (yield from alternate(y, prior, z, surrogate, lambda xs: xs, cfg, emit, report))
+    if not cfg.auto_support:
+        return (yield from _blind_run(problem, prior, cfg, cfg.ksize, emit))
+    per_round = cfg.t1 + cfg.t2
+    sweep_rounds = min(cfg.support_rounds, cfg.rounds)
+    spent = 0  # rounds computed so far, by every candidate
+
+    def renumber(step: Step, label: str) -> Step:
+        step.iteration = spent * per_round
+        step.phase = label
+        return step
+
+    runs, losses, started = {}, {}, {}
+    for k in SUPPORT_SIZES:
+        runs[k] = _blind_run(problem, prior, cfg, k, emit)
+        label = f"choosing F̂'s support: k = {k} ({2 * k - 1}×{2 * k - 1})"
+        for _ in range(sweep_rounds):
+            spent += 1
+            try:
+                step = next(runs[k])
+            except StopIteration as stop:  # rounds == sweep rounds: the candidate finished
+                step = stop.value
+                started[k] = step
+                break
+            started[k] = step
+            yield renumber(step, label)
+        losses[k] = float(started[k].residual)
+    chosen = choose_support(losses, cfg.support_tol)
+    for k, r in runs.items():
+        if k != chosen:
+            r.close()
+    note = (f"F̂'s support chosen from the observations: k = {chosen} ({2 * chosen - 1}×{2 * chosen - 1}); "
+            "residual after %d rounds " % sweep_rounds + ", ".join(f"k={k}: {v:.3g}" for k, v in losses.items()))
+    if started[chosen].done:
+        final = started[chosen]
+        final.iteration, final.label = spent * per_round, note
+        return final
+    while True:
+        try:
+            step = next(runs[chosen])
+        except StopIteration as stop:
+            spent += 1
+            final = renumber(stop.value, f"k = {chosen}")
+            final.label = note
+            return final
+        spent += 1
+        yield renumber(step, f"k = {chosen}")
 
 
 @register("bss", BSSConfig, needs_prior=True, title="Blind source separation (surrogate mixing)", problem="separation",
-          objective="min_{M̂,z} Σ‖M̂(G(z_1), …, G(z_S)) − y‖₁ + α Σ log(1 − D(G(z_s)))", reference=REF)
+          objective="min_{M̂,z} Σ‖M̂(G(z_1), …, G(z_S)) − y‖₁/n + α Σ log(1 − D(G(z_s)))", reference=REF)
 def bss(problem, prior, cfg: BSSConfig = BSSConfig()) -> StepStream:
     """``problem.y`` (B, O, H, W): B mixtures with O observations each; returns the sources (B, S, H, W).
     Single-channel generators only (each source is one G(z)); S = ``problem.sources``."""
@@ -151,12 +249,13 @@ def bss(problem, prior, cfg: BSSConfig = BSSConfig()) -> StepStream:
     emit = Emitter()
     B, O = y.shape[:2]
     S = problem.sources
+    R = 1 if cfg.additive else cfg.restarts  # the additive model has nothing to restart but the latents' draw
     g = seeded(cfg.seed)
-    mix = AdditiveMix(O) if cfg.additive else seeded_module(lambda: MixingNet(S, O, cfg.hidden), seeded(cfg.seed))
+    mix = AdditiveMix(O) if cfg.additive else seeded_module(lambda: MixingNet(S, O, cfg.hidden, R), seeded(cfg.seed))
     mix = mix.to(y.device)
-    z = prior.sample_latent(B * S, g).requires_grad_(True)  # (B·S, k): S latents per mixture
-    arrange = lambda xs: xs.view(B, S, prior.size, prior.size)  # noqa: E731  (B·S, 1, H, W) → (B, S, H, W)
-    return (yield from alternate(y, prior, z, mix, arrange, cfg, emit))
+    z = prior.sample_latent(R * B * S, g).requires_grad_(True)  # (R·B·S, k): S latents per mixture and restart
+    arrange = lambda xs: xs.view(R * B, S, prior.size, prior.size)  # noqa: E731  (R·B·S, 1, H, W) → (R·B, S, H, W)
+    return (yield from alternate(y.repeat(R, 1, 1, 1), prior, z, mix, arrange, cfg, emit, restarts=R))
 
 
 def fastica_sources(y: torch.Tensor, sources: int, seed: int = 0) -> tuple[torch.Tensor, str]:

@@ -3,16 +3,31 @@
 Data: every MNIST training digit corrupted **once** with its own θ (``observations``); the clean images
 are dropped right after, and training only ever sees y. One iteration of their Algorithm 1:
 
-    x̂ = G(y),  ŷ = F(x̂; θ')  with a fresh θ'             (simulated observation)
+    x̂ = G(y),  ŷ = F(x̂; θ) with a fresh θ                 (simulated observation)
     D:  min  E[max(0, 1 − D(y))] + E[max(0, 1 + D(ŷ))]      (real vs simulated observations)
-    G:  min  −E[D(ŷ)] + λ ‖G(ŷ) − x̂‖²                      (λ = 2; x̂ is the target for ŷ)
+    G:  min  −E[D(ŷ)] + λ ‖ŷ − F(G(ŷ); θ)‖²                 (eq. 9: the same θ that made ŷ; λ = 2)
 
-The paper writes the GAN loss as log D; we use the hinge form with a spectrally normalised D, the
-recipe its optimiser settings come from — the BatchNorm DCGAN discriminator won within 150 steps
-here and G diverged. The second term is the paper's reconstruction loss on re-simulated observations: (ŷ, x̂) is a pair
-whose clean image is known, so G learns to invert F on it. Adam lr 1e-4 (G) / 4e-4 (D), β = (0, 0.9).
+``loss="likelihood"`` (the default) is that objective. ŷ enters the likelihood term as a sample of the
+model's observation distribution (detached: it is the "data" of eq. 9, whose expectation is over ŷ),
+so G learns to invert F on observations whose clean image it made itself; the adversarial term keeps
+its gradient through ŷ. Two other losses, trained the same way, are reference rows:
 
-    python -m genprior_demo train-uair remove-pixel --data-root ../shared/data --minutes 12 --threads 1
+- ``"cycle"`` — the image-space term λ‖G(ŷ) − x̂‖² our first version used (an ablation: it asks G(ŷ)
+  to match x̂ also where θ hid it, which eq. 9 does not);
+- ``"supervised"`` — the paper's Paired Variant without its adversarial term: the same network regressed
+  on clean/corrupted pairs by MSE, an upper bound that UAIR does not have the data for.
+
+Departures, all for the CPU: the hinge GAN loss with a spectrally normalised D instead of log D (the
+recipe the paper's optimiser settings come from — a BatchNorm DCGAN discriminator won within 150 steps
+here and G diverged); a small U-Net rather than their SAGAN-style generator; batch 32; per-pixel means
+in every term (with the per-image sum, λ·likelihood swamped the adversarial term and G collapsed).
+As in the paper: Adam lr 1e-4 (G) / 4e-4 (D), β = (0, 0.9), λ = 2, learning rates × 0.995 every 400
+iterations, residual G(y) = y + Net(y) for Patch-Band and Convolve-Noise only.
+
+Training is resumable: the state is saved to checkpoints/.state/ every two minutes and ``--resume``
+continues (``--minutes`` counts the time already spent).
+
+    python -m genprior_demo train-uair remove-pixel --data-root ../shared/data --minutes 45 --threads 1 --resume
 """
 from __future__ import annotations
 
@@ -23,14 +38,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..data import load_mnist
 from ..device import seeded
 from ..generators import registry
 from ..generators.nets import SNDiscriminator, UAIRNet
-from ..physics.corruptions import CORRUPTIONS, corrupt
+from ..physics.corruptions import CORRUPTIONS, apply, colour_digits, corrupt, draw_theta
+
+LOSSES = ("likelihood", "cycle", "supervised")
+STATE_DIR = registry.CHECKPOINT_DIR / ".state"
 
 
 @dataclass(frozen=True)
@@ -39,8 +56,21 @@ class UAIRTrainConfig:
     lr_g: float = 1e-4      # Pajot et al.
     lr_d: float = 4e-4      # Pajot et al.
     betas: tuple = (0.0, 0.9)  # Pajot et al.
+    decay: float = 0.995    # Pajot et al.: learning rates × decay every 400 iterations
     batch: int = 32         # 32 rather than 64: twice the updates per CPU minute
     width: int = 16
+    loss: str = "likelihood"
+    residual: bool | None = None  # None: the paper's choice for the corruption (CORRUPTIONS[kind].residual)
+
+
+def network_name(kind: str, loss: str = "likelihood") -> str:
+    return f"uair-{kind}" if loss == "likelihood" else f"uair-{kind}-{loss}"
+
+
+def clean_images(kind: str, data_root: str | None, train: bool, seed: int) -> torch.Tensor:
+    """The images a corruption is defined on: grey MNIST digits, coloured for Remove-Pixel-Channel."""
+    x = load_mnist(data_root, train=train)
+    return colour_digits(x, seeded(seed + 7)) if CORRUPTIONS[kind].channels == 3 else x
 
 
 def observations(kind: str, x_clean: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,66 +78,127 @@ def observations(kind: str, x_clean: torch.Tensor, seed: int) -> tuple[torch.Ten
     return corrupt(kind, x_clean, seeded(seed))
 
 
+def residual_for(kind: str, cfg: UAIRTrainConfig) -> bool:
+    return CORRUPTIONS[kind].residual if cfg.residual is None else bool(cfg.residual)
+
+
+def make_networks(kind: str, width: int, seed: int, residual: bool):
+    c = CORRUPTIONS[kind]
+    with torch.random.fork_rng():  # spectral norm draws its power-iteration vectors from the global RNG
+        torch.manual_seed(seed)
+        return UAIRNet(c.channels, width, residual=residual), SNDiscriminator(c.channels, 32)
+
+
 def uair_step(G, D, oG, oD, y, m, kind: str, g: torch.Generator, cfg: UAIRTrainConfig,
-              corrupt_fn: Callable = corrupt) -> dict:
-    """One iteration on a batch of observations ``y`` (B, C, H, W) with masks ``m`` (B, 1, H, W)."""
+              draw: Callable = draw_theta) -> dict:
+    """One iteration of Algorithm 1 on a batch of observations ``y`` with their masks ``m``."""
     x_hat = G(y, m)
-    y_sim, m_sim = corrupt_fn(kind, x_hat, g)  # fresh θ'
-    ld = F.relu(1 - D(y)).mean() + F.relu(1 + D(y_sim.detach())).mean()  # hinge loss (SN-GAN)
+    theta = draw(kind, tuple(x_hat.shape), g, x_hat.device)  # a fresh θ
+    y_sim, m_sim = apply(kind, x_hat, theta)
+    ld = torch.relu(1 - D(y)).mean() + torch.relu(1 + D(y_sim.detach())).mean()  # hinge loss (SN-GAN)
     oD.zero_grad(set_to_none=True)
     ld.backward()
     oD.step()
     adv = -D(y_sim).mean()
-    cyc = (G(y_sim, m_sim) - x_hat.detach()).pow(2).mean()  # per-pixel mean: with the per-image sum, λ·cycle
-    # swamped the adversarial term and G collapsed towards a constant (a trivial fixed point of the cycle)
-    lg = adv + cfg.lam * cyc
+    y_s = y_sim.detach()
+    if cfg.loss == "likelihood":  # eq. 9: ‖ŷ − F(G(ŷ); θ)‖² with the same θ
+        fit = (apply(kind, G(y_s, m_sim), theta)[0] - y_s).pow(2).mean()
+    else:  # "cycle": the image-space ablation ‖G(ŷ) − x̂‖²
+        fit = (G(y_s, m_sim) - x_hat.detach()).pow(2).mean()
+    lg = adv + cfg.lam * fit
     oG.zero_grad(set_to_none=True)
     lg.backward()
     oG.step()
-    return {"loss_D": ld.item(), "adv": adv.item(), "cycle": cyc.item()}
+    return {"loss_D": ld.item(), "adv": adv.item(), "fit": fit.item()}
+
+
+def supervised_step(G, oG, x, y, m) -> dict:
+    loss = (G(y, m) - x).pow(2).mean()
+    oG.zero_grad(set_to_none=True)
+    loss.backward()
+    oG.step()
+    return {"mse": loss.item()}
 
 
 def train_uair(kind: str, data_root: str | None, minutes: float, seed: int, threads: int | None = None,
-               cfg: UAIRTrainConfig = UAIRTrainConfig(), n_eval: int = 500) -> dict:
+               cfg: UAIRTrainConfig = UAIRTrainConfig(), n_eval: int = 500, resume: bool = False,
+               save_every: float = 120.0) -> dict:
     if threads:
         torch.set_num_threads(threads)
     if kind not in CORRUPTIONS:
         raise ValueError(f"unknown corruption {kind!r}; choose from {', '.join(CORRUPTIONS)}")
-    torch.manual_seed(seed)
-    y_all, m_all = observations(kind, load_mnist(data_root, train=True), seed)  # clean images dropped here
-    G, D = UAIRNet(1, cfg.width), SNDiscriminator(1, 32)
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"unknown loss {cfg.loss!r}; choose from {', '.join(LOSSES)}")
+    name = network_name(kind, cfg.loss)
+    x_all = clean_images(kind, data_root, True, seed)
+    y_all, m_all = observations(kind, x_all, seed)
+    if cfg.loss != "supervised":
+        del x_all  # unsupervised: the clean images are dropped here
+    g = seeded(seed + 1)
+    G, D = make_networks(kind, cfg.width, seed, residual_for(kind, cfg))
     oG = torch.optim.Adam(G.parameters(), cfg.lr_g, betas=cfg.betas)
     oD = torch.optim.Adam(D.parameters(), cfg.lr_d, betas=cfg.betas)
-    g = seeded(seed + 1)
-    t0, it = time.time(), 0
-    bar = tqdm(desc=f"uair {kind}", mininterval=10)
+    sched = [torch.optim.lr_scheduler.StepLR(o, 400, cfg.decay) for o in (oG, oD)]
+    it, spent = 0, 0.0
+    state_path = STATE_DIR / f"{name}.pt"
+    if resume and state_path.is_file():
+        st = torch.load(state_path, weights_only=True)  # our own file; tensors and numbers only
+        for obj, key in ((G, "G"), (D, "D"), (oG, "oG"), (oD, "oD"), (sched[0], "sG"), (sched[1], "sD")):
+            obj.load_state_dict(st[key])
+        g.set_state(st["rng"])
+        it, spent = int(st["it"]), float(st["spent"])
+        print(f"resumed {name} at iteration {it} ({spent:.0f} s)", flush=True)
+
+    def save_state():
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = state_path.with_suffix(".tmp")
+        torch.save({"G": G.state_dict(), "D": D.state_dict(), "oG": oG.state_dict(), "oD": oD.state_dict(),
+                    "sG": sched[0].state_dict(), "sD": sched[1].state_dict(), "rng": g.get_state(), "it": it,
+                    "spent": spent}, tmp)
+        tmp.replace(state_path)
+
+    t0, last_save = time.time() - spent, time.time()
+    bar = tqdm(desc=name, mininterval=30, initial=it)
     while time.time() - t0 < 60 * minutes:
         idx = torch.randint(0, y_all.shape[0], (cfg.batch,), generator=g)
-        losses = uair_step(G, D, oG, oD, y_all[idx], m_all[idx], kind, g, cfg)
+        if cfg.loss == "supervised":
+            losses = supervised_step(G, oG, x_all[idx], y_all[idx], m_all[idx])
+        else:
+            losses = uair_step(G, D, oG, oD, y_all[idx], m_all[idx], kind, g, cfg)
+        for s in sched:
+            s.step()
         it += 1
         bar.update(1)
-        if it % 50 == 0:
-            bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
+        if it % 100 == 0:
+            bar.set_postfix({k: f"{v:.4f}" for k, v in losses.items()})
+        spent = time.time() - t0
+        if time.time() - last_save > save_every:
+            save_state()
+            last_save = time.time()
+    save_state()
     G.eval().requires_grad_(False)
     from safetensors.torch import save_file
 
-    name = f"uair-{kind}"
     path = registry.CHECKPOINT_DIR / f"{name}.safetensors"
     save_file({k: v.contiguous() for k, v in G.state_dict().items()}, str(path))
-    quality = evaluate_uair(G, kind, data_root, n_eval)
+    c = CORRUPTIONS[kind]
     entry = {"kind": "uair", "file": path.name, "sha256": registry.sha256_of(path), "corruption": kind,
-             "corruption_params": CORRUPTIONS[kind].params, "architecture": f"UAIRNet(width={cfg.width})",
-             "discriminator": "SNDiscriminator(width=32)", "dataset": "mnist (train, corrupted once each)",
-             "resolution": 32, "iterations": it, "seconds": round(time.time() - t0), "seed": seed,
-             "config": {**cfg.__dict__, "betas": list(cfg.betas)}, "quality": quality, "torch": torch.__version__,
+             "corruption_params": c.params, "loss": cfg.loss, "channels": c.channels, "residual": residual_for(kind, cfg),
+             "architecture": f"UAIRNet(channels={c.channels}, width={cfg.width}, residual={residual_for(kind, cfg)})",
+             "discriminator": "SNDiscriminator(width=32)" if cfg.loss != "supervised" else None,
+             "dataset": ("mnist (train" + (", coloured" if c.channels == 3 else "") + ", corrupted once each"
+                         + ("; clean pairs" if cfg.loss == "supervised" else "") + ")"),
+             "resolution": 32, "iterations": it, "epochs": round(it * cfg.batch / y_all.shape[0], 2),
+             "seconds": round(spent), "seed": seed, "config": {**cfg.__dict__, "betas": list(cfg.betas)},
+             "quality": evaluate_uair(G, kind, data_root, n_eval), "torch": torch.__version__,
              "training_command": "python -m genprior_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
     registry.update_manifest(name, entry, registry.MANIFEST)
     return entry
 
 
 def evaluate_uair(G, kind: str, data_root: str | None, n: int, seed: int = 123) -> dict:
-    """MSE of the corrupted input and of G_rec(y) on the first ``n`` MNIST test digits."""
-    x = load_mnist(data_root, train=False)[:n]
+    """MSE of the corrupted input and of G(y) on the first ``n`` MNIST test digits (held out)."""
+    x = clean_images(kind, data_root, False, seed)[:n]
     y, m = corrupt(kind, x, seeded(seed))
     with torch.no_grad():
         xr = G(y, m).clamp(0, 1)

@@ -161,17 +161,19 @@ class Race:
     notes: list[str]
 
 
-def _uair_for(operator: str):
-    """The shipped UAIR network trained for this degradation, or None."""
+def _uair_for(operator: str, channels: int):
+    """The shipped UAIR network trained for this degradation and this many channels, or None (the
+    Remove-Pixel-Channel network is trained on colour digits: on a grey image that corruption is Remove-Pixel)."""
     from ..generators.registry import UAIR_NETWORKS, CheckpointError, load_uair
 
     name = f"uair-{operator}"
     if name not in UAIR_NETWORKS:
         return None
     try:
-        return load_uair(name, DEVICE)
+        net = load_uair(name, DEVICE)
     except CheckpointError:
         return None
+    return net if net.channels == channels else None
 
 
 def _baseline_lane(name: str, problem, seed: int) -> Lane:
@@ -201,7 +203,7 @@ def prepare(image, operator: str, op_params: dict[str, Any], noise, generator: s
         problem = make_problem(x, physics, params, noise, seed, DEVICE)
         lanes = [Lane(method, METHODS[method].title, method_stream(problem, method, prior, overrides))]
         lanes += [_baseline_lane(b, problem, seed) for b in baselines or []]
-        net = _uair_for(operator)
+        net = _uair_for(operator, problem.physics.in_shape[0])
         if net is not None:  # amortised inference beside the iterative methods (Pajot et al.)
             lanes.append(Lane("uair", "UAIR network (one pass)", method_stream(problem, "uair", net, None)))
     except (ValueError, KeyError) as e:  # e.g. a kernel larger than the image, a generator of another size

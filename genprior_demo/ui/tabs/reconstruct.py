@@ -82,7 +82,7 @@ def build(shared) -> ReconstructTab:
                 out["dip"] = gr.Image(label="DIP", **IMG)
                 out["tv"] = gr.Image(label="TV", **IMG)
                 out["wiener"] = gr.Image(label="Wiener / Tikhonov", **IMG)
-                out["uair"] = gr.Image(label="UAIR network (remove-pixel, patch-band, convolve-noise)", **IMG)
+                out["uair"] = gr.Image(label="UAIR network (one pass; remove-pixel, patch-band, convolve-noise)", **IMG)
             out["table"] = gr.Dataframe(headers=R.TABLE_HEADERS, label="metrics", interactive=False, elem_id="gp-table")
             with gr.Row():
                 out["curve"] = gr.Image(label="loss (log scale)", height=260, format="png")
