@@ -69,10 +69,10 @@ def _cmd_list(a) -> int:
         qs = f"projection NRMSE median {q['projection_nrmse_median']}, p90 {q['projection_nrmse_p90']}" if q else "quality not measured"
         print(f"  {n:22s} {e['kind'].upper()} on {e['dataset']}, latent {e['latent_dim']} ({e['latent_prior']}), "
               f"{e['epochs_completed']} epochs; {qs}")
-    from .generators.registry import UAIR_NETWORKS
+    from .generators.registry import UAIR_NETWORKS, UAIR_REFERENCES
 
-    print("\nUAIR networks (--method uair --generator NAME):")
-    for n, c in UAIR_NETWORKS.items():
+    print("\nUAIR networks (--method uair --generator NAME; -cycle / -supervised: the report's reference rows):")
+    for n, c in {**UAIR_NETWORKS, **{k: v for k, v in UAIR_REFERENCES.items() if k in manifest}}.items():
         e = manifest.get(n)
         q = (e or {}).get("quality")
         print(f"  {n:22s} inverts {c}" + (f"; test MSE {q['mse_uair']} (input {q['mse_input']})" if q else "; no checkpoint"))
@@ -134,9 +134,9 @@ def _cmd_reconstruct(a) -> int:
     _finite("--noise", a.noise)
     device = pick_device(a.device)
     if METHODS[a.method].prior_kind == "uair":
-        from .generators.registry import UAIR_NETWORKS, load_uair
+        from .generators.registry import UAIR_NETWORKS, UAIR_REFERENCES, load_uair
 
-        if a.generator not in UAIR_NETWORKS:
+        if a.generator not in UAIR_NETWORKS and a.generator not in UAIR_REFERENCES:
             raise UsageError(f"method 'uair' needs --generator among {', '.join(UAIR_NETWORKS)}")
         prior = load_uair(a.generator, device)
     else:
@@ -213,10 +213,11 @@ def _cmd_blind(a) -> int:
     k = r.kernel[0]
     save_png(0.5 + 0.5 * k / k.abs().max().clamp_min(1e-12), out / "surrogate_impulse_response.png")
     record = {"operator": a.operator, "operator_params": prob.hidden.params, "noise": a.noise, "seed": a.seed,
-              "images": source, "config": dataclasses.asdict(cfg),
+              "images": source, "config": dataclasses.asdict(cfg), "surrogate": r.label or f"k = {cfg.ksize} (fixed)",
               "results": {lab: {"psnr_mean": float(np.mean(psnr_each(xs, x))),
                                 "seconds": round(sec, 2)} for lab, xs, sec in rows}}
     (out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(record["surrogate"])
     for lab, v in record["results"].items():
         print(f"{lab:45s} PSNR {v['psnr_mean']:.2f} dB  {v['seconds']:.1f} s")
     return 0

@@ -225,6 +225,7 @@ class BlindConfig:
     auto_support: bool = field(default=True, metadata=dict(
         help="choose F̂'s size from the observations (a short run per size, scored by the data residual)"))
     ksize: int = knob(5, 1, 15, "F̂'s kernel size when not chosen automatically", step=2)  # paper 5: 9×9 support in all
+    restarts: int = knob(4, 1, 16, "R: latent restarts per observation (a batch; F̂ learns from each one's best)")  # ours: Sobel 18.9 → 25.7 dB with 4 (16 validation digits)
     support_rounds: int = knob(3, 1, 50, "rounds each candidate size runs before the choice")
     support_tol: float = knob(0.1, 0.0, 1.0, "keep the smallest size within this relative residual of the best")
     seed: int = seed_knob("random seed of latents and F̂'s init")

@@ -58,9 +58,12 @@ def in_range(prior, n=1, seed=5):
 
 
 def shipped_uair():
-    from genprior_demo.generators.registry import UAIR_NETWORKS, load_uair
+    """The Convolve-Noise network: the corruption where the paper's likelihood term (eq. 9) constrains
+    every pixel (for the masks it constrains only the observed ones, and our eq. 9 networks barely change
+    their input — docs/RESULTS.md, UAIR)."""
+    from genprior_demo.generators.registry import load_uair
 
-    return load_uair(next(iter(UAIR_NETWORKS)))
+    return load_uair("uair-convolve-noise")
 
 
 def case(method, n=1):
@@ -70,7 +73,7 @@ def case(method, n=1):
     over = fast_overrides(method)
     if m.problem == "blind":
         prior = tiny_prior("gan")
-        return make_blind_problem(in_range(prior, 4 * n), "uniform-blur", {"size": 5}, 0.0, 5), prior, over
+        return make_blind_problem(in_range(prior, 8 * n), "uniform-blur", {"size": 5}, 0.0, 5), prior, over  # F̂ is learnt from many observations
     if m.problem == "separation":
         prior = tiny_prior("gan")
         return make_separation_problem(in_range(prior, 3 * n).view(n, 3, 32, 32), 4, 5), prior, over
@@ -169,8 +172,8 @@ def test_improves_on_its_start_and_on_a_trivial_baseline(method):
 @pytest.mark.parametrize("method", [m for m in METHODS if not iterative(m) and m != "naive"])
 def test_one_shot_methods_beat_the_naive_inverse(method):
     """Wiener on a noisy blur (24.9 vs 9.1 dB measured), biharmonic on missing pixels (33.5 vs 12.7);
-    the shipped UAIR network only just beats its input (12.0 vs 11.9 dB: undertrained, issue 11), so its
-    bar is "not worse". The naive inverse is the baseline itself."""
+    the shipped Convolve-Noise UAIR network improves its input's MSE by about a fifth (~1 dB), so its bar is
+    "not worse". The naive inverse is the baseline itself."""
     prob, prior, over = case(method)
     final = solve(method_stream(prob, method, prior, over))
     margin = 0.0 if METHODS[method].prior_kind == "uair" else TRIVIAL_MARGIN

@@ -39,6 +39,19 @@ def blind_baselines(problem: BlindProblem, prior, seed: int = 0, iters: int = 30
     yield "CSGM with the true F (reference)", r.x, time.perf_counter() - t
 
 
+def surrogate_error(surrogate, hidden, x: torch.Tensor) -> tuple[float, float]:
+    """How close the fitted F̂ is to the true F: (‖F̂(δ) − F̂(0) − F(δ)‖ / ‖F(δ)‖ on a centred impulse — the
+    kernels —, ‖F̂(x) − F(x)‖ / ‖F(x)‖ on the clean images x)."""
+    C, H, W = x.shape[1:]
+    d = torch.zeros(1, C, H, W, device=x.device)
+    d[..., H // 2, W // 2] = 1.0
+    with torch.no_grad():
+        k_hat = surrogate(d) - surrogate(torch.zeros_like(d))
+        k = hidden.A(d)
+        fx = hidden.A(x)
+        return float((k_hat - k).norm() / k.norm()), float((surrogate(x) - fx).norm() / fx.norm())
+
+
 def separation_scores(xhat: torch.Tensor, x: torch.Tensor) -> list[float]:
     """Mean matched per-source PSNR of each mixture: xhat, x (B, S, H, W) → (B,) values."""
     return [float(np.mean(matched_psnr(xhat[b].cpu(), x[b].cpu())[0])) for b in range(x.shape[0])]

@@ -105,15 +105,20 @@ def realism(prior, x: torch.Tensor) -> torch.Tensor:
 
 
 def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arrange: Callable,
-              cfg, emit: Emitter, report: Callable[[], dict] | None = None, restarts: int = 1) -> StepStream:
+              cfg, emit: Emitter, report: Callable[[], dict] | None = None, restarts: int = 1,
+              shared: bool = False) -> StepStream:
     """Algorithm 1: per round T1 steps on the surrogate (images fixed), T2 on z (surrogate fixed).
     ``arrange(G(z))`` → what the surrogate takes (and the Step's x); ``report()`` gives extra Step
-    fields. ``restarts`` R: ``y`` holds R restart-major copies of the B observations, each restart
-    with its own latents and surrogate; all restarts share one surrogate per restart across its B items,
-    so the whole restart with the least data loss is kept. Yields after each round, returns the last Step."""
+    fields. ``restarts`` R: ``y`` holds R restart-major copies of the B observations, each restart with
+    its own latents. ``shared``: one surrogate for all restarts (blind inversion) — it is fitted to each
+    observation's best restart and each observation keeps its own best; otherwise each restart has its
+    own surrogate (separation's grouped mixing networks) and the whole restart with the least total data
+    loss is kept. Yields after each round, returns the last Step."""
     params = [p for p in surrogate.parameters() if p.requires_grad]
     opt_f = torch.optim.Adam(params, cfg.lr_f) if params else None
     opt_z = torch.optim.Adam([z], cfg.lr_z)
+    R = restarts
+    B = y.shape[0] // R
     # ‖·‖₁ per observation, averaged over its entries: α then weighs log(1 − D) against a per-pixel error
     # (with the sum over 1024 pixels, α = 1e-4 made the realism term negligible; issue 11)
     per_item = lambda r: r.abs().flatten(1).mean(1)  # noqa: E731
@@ -124,28 +129,35 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
         fx = surrogate(X)
         return X, per_item(fx - y), realism(prior, xs), (fx - y).flatten(1).norm(dim=1)
 
+    def kept(data: torch.Tensor) -> torch.Tensor:
+        """Indices (B,) into the R·B items of the estimates kept."""
+        d = data.detach().view(R, B)
+        r = d.argmin(0) if shared else d.sum(1).argmin().expand(B)
+        return r * B + torch.arange(B, device=d.device)
+
     def step(t):
         X, data, real, res = terms()
-        R = restarts
-        B = X.shape[0] // R
-        per_restart = data.detach().view(R, B)
-        best = int(per_restart.sum(1).argmin())
-        Xr = X.detach().view(R, B, *X.shape[1:])
-        extra = {} if R == 1 else {"restarts": Xr.transpose(0, 1), "best": torch.full((B,), best),
-                                   "restart_losses": per_restart.T.clone()}
-        return Step(t * (cfg.t1 + cfg.t2), Xr[best], float(res.view(R, B)[best].mean()),
-                    {"data_l1": float(data.view(R, B)[best, 0]), "realism": float(real.view(R, -1)[best, 0])},
-                    z=z.detach().view(R, -1, z.shape[-1])[best].clone(),  # a snapshot: F̂ trains on
-                    surrogate=surrogate.select(best) if R > 1 else copy.deepcopy(surrogate),
-                    **extra, **(report() if report else {}))
+        idx = kept(data)
+        r = idx // B
+        extra = {} if R == 1 else {"restarts": X.detach().view(R, B, *X.shape[1:]).transpose(0, 1), "best": r.cpu(),
+                                   "restart_losses": data.detach().view(R, B).T.clone()}
+        snap = surrogate.select(int(r[0])) if (R > 1 and not shared) else copy.deepcopy(surrogate)  # F̂ trains on
+        return Step(t * (cfg.t1 + cfg.t2), X.detach()[idx], float(res[idx].mean()),
+                    {"data_l1": float(data[idx[0]]), "realism": float(real.view(R, -1)[r[0], 0])},
+                    z=z.detach()[idx].clone() if shared else z.detach().view(R, -1, z.shape[-1])[int(r[0])].clone(),
+                    surrogate=snap, **extra, **(report() if report else {}))
 
     for t in range(1, cfg.rounds + 1):
         if opt_f is not None:
             with torch.no_grad():
                 X = arrange(prior(z))
+                if shared and R > 1:  # F̂ learns from each observation's best restart only
+                    X_f, y_f = X[kept(per_item(surrogate(X) - y))], y[:B]
+                else:
+                    X_f, y_f = X, y
             for _ in range(cfg.t1):
                 opt_f.zero_grad(set_to_none=True)
-                per_item(surrogate(X) - y).sum().backward()
+                per_item(surrogate(X_f) - y_f).sum().backward()
                 opt_f.step()
         for _ in range(cfg.t2):
             opt_z.zero_grad(set_to_none=True)
@@ -161,6 +173,10 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
 SUPPORT_SIZES = (3, 5, 7, 9)  # F̂'s layer size k: two k×k layers reach an effective support of 2k − 1 = 5 … 17 px
 
 
+def size_label(k: int) -> str:
+    return f"k = {k} ({2 * k - 1}×{2 * k - 1})"
+
+
 def choose_support(losses: dict[int, float], tol: float) -> int:
     """The smallest layer size whose data loss is within ``tol`` (relative) of the best candidate's: a
     larger F̂ always fits at least as well, so the rule looks for where the fit stops improving."""
@@ -170,10 +186,11 @@ def choose_support(losses: dict[int, float], tol: float) -> int:
 
 def _blind_run(problem, prior, cfg: BlindConfig, ksize: int, emit: Emitter) -> StepStream:
     y = problem.y
+    R = cfg.restarts
     surrogate = seeded_module(lambda: SurrogateConv(prior.channels, cfg.filters, ksize), seeded(cfg.seed), y.device)
-    z = prior.sample_latent(y.shape[0], seeded(cfg.seed)).requires_grad_(True)
+    z = prior.sample_latent(R * y.shape[0], seeded(cfg.seed)).requires_grad_(True)  # restart-major (R·N, k)
     report = lambda: {"kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
-    return alternate(y, prior, z, surrogate, lambda xs: xs, cfg, emit, report)
+    return alternate(y.repeat(R, 1, 1, 1), prior, z, surrogate, lambda xs: xs, cfg, emit, report, restarts=R, shared=True)
 
 
 @register("blind", BlindConfig, needs_prior=True, title="Blind inversion (surrogate F̂)", problem="blind",
@@ -204,7 +221,7 @@ def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
     runs, losses, started = {}, {}, {}
     for k in SUPPORT_SIZES:
         runs[k] = _blind_run(problem, prior, cfg, k, emit)
-        label = f"choosing F̂'s support: k = {k} ({2 * k - 1}×{2 * k - 1})"
+        label = f"choosing F̂'s support: {size_label(k)}"
         for _ in range(sweep_rounds):
             spent += 1
             try:
@@ -231,11 +248,11 @@ def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
             step = next(runs[chosen])
         except StopIteration as stop:
             spent += 1
-            final = renumber(stop.value, f"k = {chosen}")
+            final = renumber(stop.value, size_label(chosen))
             final.label = note
             return final
         spent += 1
-        yield renumber(step, f"k = {chosen}")
+        yield renumber(step, size_label(chosen))
 
 
 @register("bss", BSSConfig, needs_prior=True, title="Blind source separation (surrogate mixing)", problem="separation",

@@ -91,12 +91,15 @@ def blind_run(hidden: str, n, noise, rounds, lr_z, seed) -> Iterator[dict[str, A
                     curve=curve(history, "surrogate loss"))
 
     for step, done, due in paced(method_stream(problem, "blind", prior, overrides)):
-        history.setdefault(f"blind: {loss_label('data_l1')}", []).append((step.iteration, step.losses["data_l1"]))
+        size = step.phase.split(": ")[-1]  # one curve per surrogate size tried (the support sweep), then the kept one
+        history.setdefault(f"F̂ {size}: {loss_label('data_l1')}" if size else f"blind: {loss_label('data_l1')}",
+                           []).append((step.iteration, step.losses["data_l1"]))
         if due and not done:
-            yield dict(frame(step), status=f"blind: round {step.iteration // (cfg.t1 + cfg.t2)}/{rounds}, "
-                                           f"{step.elapsed:.1f} s", table=None)
+            yield dict(frame(step), status=f"blind: {step.phase or 'fitting'} — {step.iteration // (cfg.t1 + cfg.t2)} rounds "
+                                           f"in all, {step.elapsed:.1f} s", table=None)
     final = frame(step)  # rendered once; the baselines only add rows
-    rows = [["blind (surrogate F̂)", f"{_mean_psnr(step.x, x):.2f}", f"{step.elapsed:.1f}"]]
+    kept = step.phase.split(": ")[-1]
+    rows = [[f"blind (surrogate F̂{', ' + kept if kept else ''})", f"{_mean_psnr(step.x, x):.2f}", f"{step.elapsed:.1f}"]]
     yield dict(final, status="baselines: no forward model, true F…", table=list(rows))
     for label, xb, sec in blind_baselines(problem, prior, seed):
         rows.append([label, f"{_mean_psnr(xb, x):.2f}", f"{sec:.1f}"])

@@ -84,6 +84,11 @@ def build(shared) -> ReconstructTab:
                 out["wiener"] = gr.Image(label="Wiener / Tikhonov", **IMG)
                 out["uair"] = gr.Image(label="UAIR network (one pass; remove-pixel, patch-band, convolve-noise)", **IMG)
             out["table"] = gr.Dataframe(headers=R.TABLE_HEADERS, label="metrics", interactive=False, elem_id="gp-table")
+            with gr.Accordion("UAIR panel: what Pajot et al. claim, what we measured", open=False):
+                from ..claims import uair_caption
+
+                gr.Markdown("The UAIR network appears for remove-pixel, patch-band and convolve-noise (trained at "
+                            "p = 0.9, h = 10, l = 3 / σ_C = 0.15): one forward pass, never told the mask.\n\n" + uair_caption())
             with gr.Row():
                 out["curve"] = gr.Image(label="loss (log scale)", height=260, format="png")
                 out["compare"] = gr.ImageSlider(label="ground truth ↔ result", height=260, type="numpy")
