@@ -78,7 +78,7 @@ class MixingNet(nn.Module):
         """Restart ``r``'s network alone (a copy), for B mixtures (B, S, H, W)."""
         c1, c2 = self.net[0], self.net[2]
         S, hid, O = c1.in_channels // self.restarts, c1.out_channels // self.restarts, c2.out_channels // self.restarts
-        one = MixingNet(S, O, hid).to(c1.weight.device)
+        one = seeded_module(lambda: MixingNet(S, O, hid), seeded(0), c1.weight.device)  # weights overwritten below
         with torch.no_grad():
             for dst, src, n in ((one.net[0], c1, hid), (one.net[2], c2, O)):
                 dst.weight.copy_(src.weight[r * n:(r + 1) * n])

@@ -31,6 +31,8 @@ GENERATOR = "mnist-dcgan"  # the paper's setting: a GAN with a discriminator, la
 SOURCES = 3  # digits mixed in the Separate tab
 
 # The hidden operators offered (Anirudh et al.: 20×20 σ = 5 Gaussian blur on 64×64 faces → halved for 32×32 digits)
+UI_BLIND_RESTARTS = 2  # the page's latent restarts (the method's default and the report use 4): half the wait
+
 HIDDEN = {
     "Gaussian blur 11×11, σ = 2.5": ("gaussian-blur", {"size": 11, "sigma": 2.5}),
     "Sobel edge map": ("edge-sobel", {}),
@@ -78,7 +80,7 @@ def blind_run(hidden: str, n, noise, rounds, lr_z, seed) -> Iterator[dict[str, A
     problem = make_blind_problem(shipped_digits(n, offset=seed % 64), name, params, noise, seed, DEVICE)
     x, op = problem.x, problem.hidden
     probe = shipped_digits(1, offset=(seed + n) % 64).to(DEVICE)  # a clean digit not among the N
-    overrides = dict(rounds=rounds, lr_z=lr_z, seed=seed)
+    overrides = dict(rounds=rounds, lr_z=lr_z, seed=seed, restarts=UI_BLIND_RESTARTS)
     cfg = _config(BlindConfig, overrides)
     history: dict[str, list] = {}
     base = {"obs": tile(problem.y.clamp(0, 1)), "truth": tile(x), "true_probe": show(op.A(probe)[0].clamp(0, 1)),

@@ -12,8 +12,8 @@ def build(shared) -> Tab:
 
     gr.Markdown("N digits degraded by **one hidden operator** the method is never told; it learns a surrogate "
                 "F̂ (two linear conv layers, their size chosen from the observations) and the latents together "
-                "(Anirudh et al. 2020, Algorithm 1). About 1–2 minutes for 16 digits on a 2-core CPU; the images "
-                "update after every round.\n\n" + blind_caption())
+                "(Anirudh et al. 2020, Algorithm 1), with 2 latent restarts per digit (the report uses 4). About a "
+                "minute for 8 digits on a 2-core CPU; the images update after every round.\n\n" + blind_caption())
     inputs: dict = {}
     out: dict = {}
     with gr.Row(equal_height=False):
