@@ -237,7 +237,7 @@ def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
     for k, r in runs.items():
         if k != chosen:
             r.close()
-    note = (f"F̂'s support chosen from the observations: k = {chosen} ({2 * chosen - 1}×{2 * chosen - 1}); "
+    note = (f"F̂'s support chosen from the observations: {size_label(chosen)}; "
             "residual after %d rounds " % sweep_rounds + ", ".join(f"k={k}: {v:.3g}" for k, v in losses.items()))
     if started[chosen].done:
         final = started[chosen]

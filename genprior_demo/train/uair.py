@@ -167,6 +167,8 @@ def train_uair(kind: str, data_root: str | None, minutes: float, seed: int, thre
 
     def validate():
         nonlocal best
+        if history and history[-1][0] == it:  # the final save right after a periodic one: already scored
+            return
         with torch.no_grad():
             mse = float((ema(y_val, m_val).clamp(0, 1) - x_val).pow(2).mean())
         history.append((it, mse))
