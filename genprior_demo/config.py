@@ -128,12 +128,21 @@ class TVSparseConfig(RelaxedConfig):
     lam: float = knob(0.05, 0.0, 100.0, "λ: weight of TV(u)", log=True)
 
 
+# How a baseline's weight is set: as given, or per image by Morozov's discrepancy principle — the largest
+# weight whose solution fits the data to the noise level, ‖Ax − y‖ = τ σ √m (m = measured entries). It needs
+# σ, not the ground truth; with σ = 0 it falls back to the given weight. The app's baselines use it.
+WEIGHT_RULES = ("fixed", "discrepancy")
+WEIGHT_RULE_HELP = "weight: fixed, or per image by the discrepancy principle (needs σ > 0)"
+
+
 @dataclass(frozen=True)
 class TVConfig:
     """min_x ½‖Ax − y‖² + λ TV(x), 0 ≤ x ≤ 1, by Chambolle–Pock primal–dual iterations."""
 
     iters: int = knob(300, 1, 10000, "primal–dual iterations")
-    lam: float = knob(0.02, 0.0, 10.0, "λ: weight of isotropic TV", log=True)
+    lam: float = knob(0.02, 0.0, 10.0, "λ: weight of isotropic TV (the fixed rule's value)", log=True)
+    rule: str = field(default="fixed", metadata=dict(choices=WEIGHT_RULES, help=WEIGHT_RULE_HELP))
+    tau: float = knob(1.0, 0.5, 3.0, "τ of the discrepancy rule: ‖Ax − y‖ = τ σ √m")
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
     seed: int = seed_knob("unused (deterministic); kept for a uniform interface")
 
@@ -143,7 +152,9 @@ class TikhonovConfig:
     """(AᵀA + αI)⁻¹ Aᵀ y by conjugate gradients."""
 
     iters: int = knob(100, 1, 2000, "CG iterations")
-    alpha: float = knob(0.01, 1e-6, 10.0, "α: weight of ‖x‖²", log=True)
+    alpha: float = knob(0.01, 1e-6, 10.0, "α: weight of ‖x‖² (the fixed rule's value)", log=True)
+    rule: str = field(default="fixed", metadata=dict(choices=WEIGHT_RULES, help=WEIGHT_RULE_HELP))
+    tau: float = knob(1.0, 0.5, 3.0, "τ of the discrepancy rule: ‖Ax − y‖ = τ σ √m")
     every: int = knob(5, 1, 1000, "yield a step every k iterations")
     seed: int = seed_knob("unused (deterministic)")
 

@@ -97,7 +97,7 @@ def test_full_reconstruction_streams_and_beats_trivial_baselines(client):
     assert len(updates) >= 3, "the reconstruction must stream several updates"
     final = outputs("reconstruct", job.outputs()[-1])
     assert final["status"].startswith("done")
-    table = {r[0]: r for r in rows(final["table"])}
+    table = {r[0].split(" (")[0]: r for r in rows(final["table"])}  # "TV (λ = … by discrepancy …)"
     race = R.prepare(digit(), "cs-gaussian", {"m": 150}, 0.05, GEN, "csgm", {"iters": 1}, [], 0)
     x, p = race.problem.x[0], race.problem
     black = psnr(torch.zeros_like(x), x)

@@ -27,7 +27,7 @@ from .tiny import tiny_prior
 # eta: the step of the projected-gradient methods on the tiny problem (its least-squares projector is
 # only stable for small steps: NPGD 41.4 dB at η = 0.1, 12.6 at the real generators' default 1)
 FAST = dict(iters=60, csgm_iters=40, inner_iters=10, every=5, restarts=2, rounds=4, t1=20, t2=20, width=8, depth=2,
-            eta=0.1)
+            eta=0.1, support_rounds=1)  # blind: one round per candidate size in the support sweep
 
 
 def fields(method):
@@ -434,3 +434,21 @@ def test_npgd_on_shipped_projector():
     n = solve(method_stream(prob, "npgd", prior))
     first = solve(method_stream(prob, "npgd", prior, {"iters": 1}))
     assert psnr(n.x[0], x[0]) > 15 and psnr(n.x[0], x[0]) > psnr(first.x[0], x[0])
+
+
+@pytest.mark.parametrize("method", ["tv", "tikhonov"])
+def test_discrepancy_rule_fits_each_image_to_the_noise_level(digit, method):
+    """rule="discrepancy" picks each image's weight so that ‖Ax − y‖ ≈ τσ√m (Morozov), names it in the
+    final Step's label, and beats no weight at all on PSNR (λ or α → 0 fits the noise)."""
+    from genprior_demo.solvers.base import residual_norm
+
+    x = torch.cat([digit, digit.flip(-1)])
+    prob = make_problem(x, "uniform-blur", {"size": 5}, 0.05, seed=1)
+    final = solve(method_stream(prob, method, None, {"rule": "discrepancy"}))
+    target = 0.05 * prob.physics.measurement_count() ** 0.5
+    r = residual_norm(prob.physics, final.x, prob.y)
+    assert torch.allclose(r, torch.full_like(r, target), rtol=0.05), (r, target)
+    assert "by discrepancy" in final.label
+    weight = {"tv": "lam", "tikhonov": "alpha"}[method]
+    tiny = solve(method_stream(prob, method, None, {weight: 1e-6}))
+    assert psnr(final.x, x) > psnr(tiny.x, x) + 1.0

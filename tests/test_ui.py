@@ -30,14 +30,24 @@ def done(frame) -> bool:
     return frame["status"].startswith("done")
 
 
-def test_streams_frames_and_fills_the_table():
+def test_streams_frames_and_fills_the_table(monkeypatch):
+    monkeypatch.setattr(R, "MAX_FPS", 1e9)  # a frame after every round of steps, however fast this machine is
     frames = run_all()
     assert len(frames) >= 3
-    assert all(set(f) == set(R.OUTPUTS) for f in frames), "every frame names exactly the page's outputs"
     first, last = frames[0], frames[-1]
+    assert set(first) == set(last) == set(R.OUTPUTS), "the first and last frames name every output"
+    assert all(set(f) <= set(R.OUTPUTS) for f in frames), "no frame names an output the page lacks"
+    live = frames[1:-1]
+    assert live and all("gt" not in f and "obs" not in f for f in live), "the input is sent once, not every frame"
+    assert all(f["result"].shape[0] <= R.LIVE for f in live if "result" in f), "live frames send small images"
+    curve = last["curve"]
+    assert list(curve.columns) == ["iteration", "log10 loss", "series"] and len(curve) > 0
+    assert {"CSGM", "TV"} <= {s.split(":")[0] for s in curve["series"]} and np.isfinite(curve["log10 loss"]).all()
     assert first["gt"] is not None and first["obs"] is not None and first["result"] is None
     assert done(last) and not any(done(f) for f in frames[:-1]) and len(last["table"]) == 3
-    assert [r[0] for r in last["table"]] == ["CSGM", "TV", "Tikhonov"]  # Wiener is labelled Tikhonov for CS
+    assert [r[0].split(" (")[0] for r in last["table"]] == ["CSGM", "TV", "Tikhonov"]  # Wiener is Tikhonov for CS
+    assert "λ = " in last["table"][1][0] and "discrepancy" in last["table"][1][0], "the chosen weight is in the table"
+    assert "α = " in last["table"][2][0] and "discrepancy" in last["table"][2][0]
     for row in last["table"]:
         assert math.isfinite(float(row[1])) and 0 < float(row[2]) <= 1
     assert last["result"].shape[0] >= 256  # the result is shown enlarged (crisp pixels), not as a stamp
@@ -84,10 +94,19 @@ def test_page_run_uses_only_the_selected_methods_and_operators_controls():
         next(R.page_run(values))
 
 
+def test_baseline_weights_follow_the_chosen_rule():
+    """The page's TV weight comes from the discrepancy principle unless the person fixes it; with σ = 0
+    the rule cannot apply and says so."""
+    table = lambda **kw: {r[0].split(" (")[0]: r[0] for r in run_all(baselines=["tv"], **kw)[-1]["table"]}  # noqa: E731
+    assert "by discrepancy" in table()["TV"]
+    assert table(baseline_settings={"tv": {"rule": "fixed", "lam": 0.07}})["TV"] == "TV (λ = 0.07, fixed)"
+    assert "σ = 0" in table(noise=0.0)["TV"]
+
+
 def test_blur_uses_wiener_and_dip_runs():
     last = run_all(operator="gaussian-blur", op_params={"size": 5, "sigma": 1.0}, baselines=["wiener", "dip"],
-                   knobs={"iters": 10, "restarts": 2})[-1]
-    assert [r[0] for r in last["table"]] == ["CSGM", "Wiener", "DIP"]
+                   knobs={"iters": 10, "restarts": 2}, baseline_settings={"dip": {"iters": 40}})[-1]
+    assert [r[0].split(" (")[0] for r in last["table"]] == ["CSGM", "Wiener", "DIP"]
 
 
 def test_drawing_is_converted_like_mnist():
@@ -104,7 +123,7 @@ def test_painted_mask():
     race = R.prepare(**request(operator=R.PAINTED, op_params={}, mask_editor=editor, baselines=["tv"]))
     assert race.problem.physics.name == R.PAINTED
     assert 0.1 < 1 - float(race.problem.physics.mask.mean()) < 0.4
-    assert [r[0] for r in list(R.run(race))[-1]["table"]] == ["CSGM", "TV"]
+    assert [r[0].split(" (")[0] for r in list(R.run(race))[-1]["table"]] == ["CSGM", "TV"]
     with pytest.raises(UserError, match="Paint"):
         run_all(operator=R.PAINTED, op_params={}, mask_editor=None)
 
@@ -126,6 +145,10 @@ def test_painted_mask():
     (dict(method="rm -rf"), "unknown method"),
     (dict(method="blind"), "unknown method"),  # a blind method is not a Reconstruct method
     (dict(baselines=["shell"]), "baselines"),
+    (dict(baseline_settings={"tv": {"rule": "oracle"}}), "rule"),
+    (dict(baseline_settings={"tv": {"lam": float("nan")}}), "lam must be finite"),
+    (dict(baseline_settings={"tikhonov": {"lam": 0.1}}), "baseline tikhonov has no setting lam"),
+    (dict(baseline_settings={"wiener": {}}), "baseline settings are for"),
     (dict(generator="nope"), "cannot be loaded"),
     (dict(operator="nope"), "unknown operator"),
     (dict(op_params={"m": -3}), "m must be in"),

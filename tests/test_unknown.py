@@ -38,7 +38,7 @@ def test_surrogate_fits_the_observations_and_moves_towards_the_true_kernel(dcgan
         x = prior(prior.sample_latent(6, seeded(2)))
     prob = make_blind_problem(x, "gaussian-blur", {"size": 5, "sigma": 1.0})
     op = prob.hidden
-    stream = blind(prob, prior, BlindConfig(rounds=6, t1=30, t2=20, seed=0))
+    stream = blind(prob, prior, BlindConfig(rounds=6, t1=30, t2=20, seed=0, auto_support=False, ksize=5, restarts=2))
     first = next(stream)
     init_err = _kernel_error(seeded_module(lambda: SurrogateConv(1, 16, 5), seeded(0)), op)  # the solver's start
     final = solve(stream)

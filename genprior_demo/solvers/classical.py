@@ -10,16 +10,71 @@ import torch
 
 from ..config import BiharmonicConfig, NaiveConfig, TikhonovConfig, TVConfig, WienerConfig
 from ..physics.base import cg_iter
-from .base import Emitter, StepStream, data_step, register
+from ..streams import drain
+from .base import Emitter, StepStream, data_step, register, residual_norm
 from .tvops import div, grad, tv
+
+
+RULE_RANGE = {"tv": (1e-4, 1.0), "tikhonov": (1e-5, 10.0)}  # log-bisection brackets, 4 and 6 decades
+RULE_EVALS = 8  # bisection steps: the bracket narrows to a factor 10^(4/256) ≈ 1.04 (TV), 1.06 (Tikhonov)
+
+
+def discrepancy_weight(problem, solve, lo: float, hi: float, tau: float = 1.0, evals: int = RULE_EVALS):
+    """Per image, the weight in [lo, hi] whose solution ``solve(w)`` (w of shape (B, 1, 1, 1)) has
+    ‖Ax − y‖ = τ σ √m — Morozov's discrepancy principle, by bisection on log w (the residual grows with
+    the weight). Returns (B,) weights; an image whose residual misses the target at a bracket end gets
+    that end. Needs σ > 0."""
+    y = problem.y
+    target = tau * problem.sigma * problem.physics.measurement_count() ** 0.5
+    B = y.shape[0]
+    a = torch.full((B,), float(np.log(lo)), device=y.device)
+    b = torch.full((B,), float(np.log(hi)), device=y.device)
+    for _ in range(evals):
+        mid = (a + b) / 2
+        r = residual_norm(problem.physics, solve(mid.exp().view(B, 1, 1, 1)), y)
+        over = r > target  # fits the data worse than the noise: less weight
+        b, a = torch.where(over, mid, b), torch.where(over, a, mid)
+    return ((a + b) / 2).exp()
+
+
+def _weights(problem, cfg, name: str, value: float, solve) -> tuple[torch.Tensor | float, str]:
+    """The weight(s) the rule gives and a label for the table, e.g. ``λ = 0.031 (discrepancy)``."""
+    sym = {"tv": "λ", "tikhonov": "α"}[name]
+    if cfg.rule == "discrepancy" and problem.sigma > 0:
+        w = discrepancy_weight(problem, solve, *RULE_RANGE[name], tau=cfg.tau)
+        shown = f"{float(w[0]):.3g}" + (f" … (per image, median {float(w.median()):.3g})" if w.numel() > 1 else "")
+        return w.view(-1, 1, 1, 1), f"{sym} = {shown} by discrepancy, τ = {cfg.tau:g}"
+    why = ", fixed: σ = 0 and the discrepancy rule needs noise" if cfg.rule == "discrepancy" else ", fixed"
+    return value, f"{sym} = {value:g}{why}"
 
 
 @register("tv", TVConfig, needs_prior=False, title="Total variation (primal–dual)",
           objective="min_{0≤x≤1} ½‖Ax − y‖² + λ TV(x)",
           reference="Rudin, Osher & Fatemi 1992; Chambolle & Pock, J. Math. Imaging Vis. 2011")
 def tv_pdhg(problem, prior=None, cfg: TVConfig = TVConfig()) -> StepStream:
-    """Chambolle–Pock with K = [A; ∇], F = ½‖· − y‖² + λ‖·‖₂,₁, G = box [0, 1]; τσ‖K‖² < 1."""
+    """Chambolle–Pock with K = [A; ∇], F = ½‖· − y‖² + λ‖·‖₂,₁, G = box [0, 1]; τσ‖K‖² < 1. With
+    ``rule="discrepancy"`` λ is chosen per image first (:func:`discrepancy_weight`; counted in the time)."""
     emit = Emitter(cfg.every)
+    lam, label = _weights(problem, cfg, "tv", cfg.lam, lambda w: drain(_pdhg(problem, w, cfg.iters)))
+    lam0 = float(lam.flatten()[0]) if torch.is_tensor(lam) else lam
+
+    def step(it, x):
+        s = data_step(it, x, problem, label=label)
+        s.losses["tv"] = lam0 * float(tv(x[:1])[0])
+        return s
+
+    it, runs = 0, _pdhg(problem, lam, cfg.iters)
+    while True:
+        try:
+            it, x = next(runs)
+        except StopIteration:
+            break
+        yield from emit(it, cfg.iters, lambda: step(it, x))
+    return emit.final(lambda: step(cfg.iters, x))
+
+
+def _pdhg(problem, lam, iters: int):
+    """The primal–dual iterations for weight ``lam`` (a float or (B, 1, 1, 1)): yields (it, x), returns x."""
     y, physics = problem.y, problem.physics
     L = (physics.norm() ** 2 + 8.0) ** 0.5  # ‖∇‖² ≤ 8
     tau = sig = 0.99 / L
@@ -27,14 +82,8 @@ def tv_pdhg(problem, prior=None, cfg: TVConfig = TVConfig()) -> StepStream:
     x = torch.zeros((B, *physics.in_shape), device=y.device)
     xbar, p = x.clone(), torch.zeros_like(y)
     q = torch.zeros((B, 2, *physics.in_shape), device=y.device)
-    lam = max(cfg.lam, 1e-12)
-
-    def step(it):
-        s = data_step(it, x, problem)
-        s.losses["tv"] = cfg.lam * float(tv(x[:1])[0])
-        return s
-
-    for it in range(1, cfg.iters + 1):
+    lam = lam.clamp_min(1e-12).view(B, 1, 1, 1, 1) if torch.is_tensor(lam) else max(lam, 1e-12)  # q: (B, 2, C, H, W)
+    for it in range(1, iters + 1):
         with torch.no_grad():
             p = (p + sig * (physics.A(xbar) - y)) / (1 + sig)
             q = q + sig * grad(xbar)
@@ -42,8 +91,8 @@ def tv_pdhg(problem, prior=None, cfg: TVConfig = TVConfig()) -> StepStream:
             x_new = (x - tau * (physics.A_adjoint(p) - div(q))).clamp(0, 1)
             xbar = 2 * x_new - x
             x = x_new
-        yield from emit(it, cfg.iters, lambda: step(it))
-    return emit.final(lambda: step(cfg.iters))
+        yield it, x
+    return x
 
 
 @register("tikhonov", TikhonovConfig, needs_prior=False, title="Tikhonov (CG)",
@@ -53,7 +102,16 @@ def tikhonov(problem, prior=None, cfg: TikhonovConfig = TikhonovConfig()) -> Ste
     physics = problem.physics
     with torch.no_grad():
         b = physics.A_adjoint(problem.y)
-    it_ = cg_iter(lambda v: physics.AtA(v) + cfg.alpha * v, b, iters=cfg.iters, tol=1e-7)
+
+    def cg(alpha):
+        return cg_iter(lambda v: physics.AtA(v) + alpha * v, b, iters=cfg.iters, tol=1e-7)
+
+    def solve(alpha):
+        with torch.no_grad():
+            return drain(cg(alpha))
+
+    alpha, label = _weights(problem, cfg, "tikhonov", cfg.alpha, solve)
+    it_ = cg(alpha)
     it, x = 0, torch.zeros_like(b)
     while True:
         with torch.no_grad():
@@ -62,8 +120,8 @@ def tikhonov(problem, prior=None, cfg: TikhonovConfig = TikhonovConfig()) -> Ste
                 it += 1
             except StopIteration:
                 break
-        yield from emit(it, cfg.iters, lambda: data_step(it, x, problem))
-    return emit.final(lambda: data_step(cfg.iters, x, problem, converged_at=it))
+        yield from emit(it, cfg.iters, lambda: data_step(it, x, problem, label=label))
+    return emit.final(lambda: data_step(cfg.iters, x, problem, converged_at=it, label=label))
 
 
 LAPLACIAN = torch.tensor([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]])

@@ -22,7 +22,7 @@ from ..pipeline import make_problem, method_stream, step_metrics
 from ..solvers import METHODS
 from ..solvers.base import loss_label
 from .common import DEVICE, MAX_FPS, UserError, control, load_generator, load_input, parse
-from .render import curve, show, std_map
+from .render import DISPLAY, curve, show, std_map
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "examples"
 PAINTED = "painted-mask"  # UI-only operator: the user paints the missing pixels
@@ -43,11 +43,8 @@ def example_images() -> list[str]:
 
 
 def warm_up() -> None:
-    """Import what the first frame needs (metrics, LPIPS status, plotting) ahead of the first click."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    """Import what the first frame needs (metrics, LPIPS status, the curve table) ahead of the first click."""
+    import pandas  # noqa: F401
     import skimage.metrics  # noqa: F401
 
     lpips_status()
@@ -176,16 +173,35 @@ def _uair_for(operator: str, channels: int):
     return net if net.channels == channels else None
 
 
-def _baseline_lane(name: str, problem, seed: int) -> Lane:
+# The baselines' weights: by the discrepancy principle on the page (fair without the ground truth; the
+# library's default stays the fixed weight); the person can switch to a fixed weight in the settings.
+BASELINE_KNOBS = {"tv": ("rule", "lam"), "tikhonov": ("rule", "alpha"), "dip": ("iters",)}
+
+
+def baseline_params(method: str) -> dict[str, Param]:
+    """The page's settings of a baseline: TV's and Tikhonov's weight rule (discrepancy by default) and
+    fixed weight, DIP's iterations."""
+    ps = {p.name: p for p in ui_params(METHODS[method].config) if p.name in BASELINE_KNOBS[method]}
+    if "rule" in ps:
+        ps["rule"] = dataclasses.replace(ps["rule"], default="discrepancy")
+    return ps
+
+
+BASELINE_INPUTS = {input_name(b, p.name): (b, p) for b in BASELINE_KNOBS for p in baseline_params(b).values()}
+
+
+def _baseline_lane(name: str, problem, seed: int, settings: dict[str, dict]) -> Lane:
     if name == "wiener" and problem.physics.kernel is None:  # Wiener needs a convolution: Tikhonov instead
-        return Lane(name, "Tikhonov", method_stream(problem, "tikhonov", None, {"seed": seed}))
+        return Lane(name, "Tikhonov", method_stream(problem, "tikhonov", None, {"seed": seed, **settings["tikhonov"]}))
     label = {"dip": "DIP", "tv": "TV", "wiener": "Wiener"}[name]
-    return Lane(name, label, method_stream(problem, name, None, {"seed": seed}))
+    return Lane(name, label, method_stream(problem, name, None, {"seed": seed, **settings.get(name, {})}))
 
 
 def prepare(image, operator: str, op_params: dict[str, Any], noise, generator: str, method: str,
-            knobs: dict[str, Any], baselines: list[str], seed, mask_editor=None) -> Race:
-    """Validate every value (``config``'s Params) and set up the race; a bad value is a UserError."""
+            knobs: dict[str, Any], baselines: list[str], seed, mask_editor=None,
+            baseline_settings: dict[str, dict] | None = None) -> Race:
+    """Validate every value (``config``'s Params) and set up the race; a bad value is a UserError.
+    ``baseline_settings`` ({"tv": {...}, "tikhonov": {...}}) override :func:`baseline_params`' defaults."""
     noise = control("noise", noise)
     seed = control("seed", seed)
     if method not in GENERATIVE:
@@ -196,13 +212,18 @@ def prepare(image, operator: str, op_params: dict[str, Any], noise, generator: s
         raise UserError(f"baselines must be among {', '.join(BASELINES)}, got {', '.join(map(str, baselines))}")
     overrides = dict(_validated(method_params(method), knobs, f"method {method}"), seed=seed)
     params = _validated(operator_params(operator), op_params, f"operator {operator}")
+    given = dict(baseline_settings or {})
+    if set(given) - set(BASELINE_KNOBS):
+        raise UserError(f"baseline settings are for {', '.join(BASELINE_KNOBS)}, got {', '.join(map(str, given))}")
+    settings = {b: {**{k: p.default for k, p in baseline_params(b).items()},
+                    **_validated(baseline_params(b), given.get(b), f"baseline {b}")} for b in BASELINE_KNOBS}
     prior = load_generator(generator)
     x, notes = load_input(image, prior)
     try:
         physics = painted_mask(mask_editor, tuple(x.shape[1:])) if operator == PAINTED else operator
         problem = make_problem(x, physics, params, noise, seed, DEVICE)
         lanes = [Lane(method, METHODS[method].title, method_stream(problem, method, prior, overrides))]
-        lanes += [_baseline_lane(b, problem, seed) for b in baselines or []]
+        lanes += [_baseline_lane(b, problem, seed, settings) for b in baselines or []]
         net = _uair_for(operator, problem.physics.in_shape[0])
         if net is not None:  # amortised inference beside the iterative methods (Pajot et al.)
             lanes.append(Lane("uair", "UAIR network (one pass)", method_stream(problem, "uair", net, None)))
@@ -212,9 +233,11 @@ def prepare(image, operator: str, op_params: dict[str, Any], noise, generator: s
 
 
 def reconstruct(image, operator: str, op_params: dict[str, Any], noise, generator: str, method: str,
-                knobs: dict[str, Any], baselines: list[str], seed, mask_editor=None) -> Iterator[dict[str, Any]]:
+                knobs: dict[str, Any], baselines: list[str], seed, mask_editor=None,
+                baseline_settings: dict[str, dict] | None = None) -> Iterator[dict[str, Any]]:
     """Stream frames (dicts keyed by :data:`OUTPUTS`): the chosen method and the baselines, interleaved."""
-    race = prepare(image, operator, op_params, noise, generator, method, knobs, baselines, seed, mask_editor)
+    race = prepare(image, operator, op_params, noise, generator, method, knobs, baselines, seed, mask_editor,
+                   baseline_settings)
     yield from run(race)
 
 
@@ -226,17 +249,25 @@ def page_run(values: dict[str, Any]) -> Iterator[dict[str, Any]]:
     op_params = {p.name: values[k] for k, (o, p) in OPERATOR_INPUTS.items() if o == op and k in values}
     knobs = {p.name: values[k] for k, (m, p) in METHOD_INPUTS.items() if m == method and k in values}
     image = values.get("sketch") if values.get("source") == "draw" else values.get("image")
+    bsets: dict[str, dict] = {}
+    for k, (b, p) in BASELINE_INPUTS.items():
+        if k in values:
+            bsets.setdefault(b, {})[p.name] = values[k]
     yield from reconstruct(image, op, op_params, values.get("noise"), values.get("generator"), method, knobs,
-                           values.get("baselines") or [], values.get("seed"), values.get("mask"))
+                           values.get("baselines") or [], values.get("seed"), values.get("mask"), bsets)
 
 
 def run(race: Race) -> Iterator[dict[str, Any]]:
+    """Frames of the race. The first and the last frame name every output (the first clears the previous
+    run's images); frames in between carry only what changed — the status, table and curve, and the image
+    of each method that stepped since the last frame, small (the page enlarges them with pixelated CSS)."""
     problem, lanes = race.problem, race.lanes
     obs, caption = problem.physics.observation_image(problem.y)
     base = dict(gt=show(problem.x[0]), obs=show(obs[0]), obs_caption=f"*{caption}*",
                 conversion="input: " + ("; ".join(race.notes) or "used as is"))
+    view = _View(lanes)
     history: dict[str, list] = {}
-    yield _frame(base, lanes, history, "starting…")
+    yield {**base, **view.frame(history, "starting…", full=True)}
     last, active = time.perf_counter(), list(lanes)
     while active:
         for lane in list(active):  # round-robin: one step of each method in turn
@@ -256,40 +287,62 @@ def run(race: Race) -> Iterator[dict[str, Any]]:
         if active and now - last >= 1.0 / MAX_FPS:
             last = now
             lead = lanes[0].step
-            yield _frame(base, lanes, history, f"{lanes[0].label}: iteration {lead.iteration if lead else 0}")
+            yield view.frame(history, f"{lanes[0].label}: iteration {lead.iteration if lead else 0}")
     lead = lanes[0]
     status = (f"done — {lead.label}: {lead.step.iteration} iterations in {lead.step.elapsed:.2f} s"
               if lead.error is None else f"{lead.label} failed: {lead.error}")
     if lpips_status():
         status += f"  \nLPIPS n/a: {lpips_status()}"
-    yield _frame(base, lanes, history, status)
+    yield {**base, **view.frame(history, status, full=True, gt=base["gt"])}
+
+
+LIVE = 64  # pixels of the images in live frames (a 32×32 digit ×2); the last frame sends them at DISPLAY
+LANE_OUTPUTS = ("result", "dip", "tv", "wiener", "uair")  # the lead method's image is "result"
+
+
+class _View:
+    """What the page already shows, so that a frame sends only what changed."""
+
+    def __init__(self, lanes: list[Lane]):
+        self.lanes, self.sent = lanes, {}
+
+    def frame(self, history, status: str, full: bool = False, gt=None) -> dict[str, Any]:
+        f: dict[str, Any] = dict(status=status, table=[_row(ln) for ln in self.lanes],
+                                 curve=curve(history) if history else None)
+        if full:
+            f.update({k: None for k in (*LANE_OUTPUTS, "restarts", "spread", "compare", "z")})
+        target = DISPLAY if gt is not None else LIVE
+        for i, ln in enumerate(self.lanes):
+            key, mark = ("result" if i == 0 else ln.name), (id(ln.step), getattr(ln.step, "iteration", None))
+            if ln.step is None or (not full and self.sent.get(key) == mark):
+                continue
+            self.sent[key] = mark
+            f[key] = show(ln.step.x[0], target)
+            if i == 0:
+                f.update(_lead_extras(ln.step, target))
+        if gt is not None and f.get("result") is not None:  # the slider only on the last frame, full size
+            f["compare"] = (gt, f["result"])
+        return f
+
+
+def _lead_extras(step, target: int) -> dict[str, Any]:
+    """The lead method's restarts (★ the chosen one), their spread and its latent, as outputs."""
+    extras: dict[str, Any] = dict(z=step.z[0].detach().cpu().tolist() if step.z is not None else None)
+    if step.restarts is not None and step.restarts.shape[1] > 1:
+        best = int(step.best[0])
+        extras["restarts"] = [(show(r, min(target, 96)), "chosen ★" if i == best else f"restart {i}")
+                              for i, r in enumerate(step.restarts[0])]
+        extras["spread"] = std_map(step.restarts[0], target)
+    return extras
 
 
 def _row(ln: Lane) -> list:
     m = ln.metrics
     if ln.error:
         return [ln.label, "error", "", "", "", "", ln.error[:60]]
+    label = f"{ln.label} ({ln.step.label})" if ln.step is not None and ln.step.label else ln.label  # e.g. TV (λ = …)
     if m is None:
-        return [ln.label, "…", "…", "…", "…", f"{ln.step.elapsed:.2f}" if ln.step else "", ln.step.iteration if ln.step else 0]
+        return [label, "…", "…", "…", "…", f"{ln.step.elapsed:.2f}" if ln.step else "", ln.step.iteration if ln.step else 0]
     f = lambda v, d: "n/a" if v is None else f"{v:.{d}f}"  # noqa: E731
-    return [ln.label, f(m["psnr"], 2), f(m["ssim"], 3), f(m["lpips"], 3), f"{m['residual']:.3g}",
+    return [label, f(m["psnr"], 2), f(m["ssim"], 3), f(m["lpips"], 3), f"{m['residual']:.3g}",
             f"{m['seconds']:.2f}", m["iterations"]]
-
-
-def _frame(base: dict[str, Any], lanes: list[Lane], history, status: str) -> dict[str, Any]:
-    """One frame of the page, keyed by :data:`OUTPUTS`."""
-    images = {ln.name: show(ln.step.x[0]) if ln.step is not None else None for ln in lanes}
-    lead = lanes[0]
-    result = images[lead.name]
-    step = lead.step
-    gallery = spread = None
-    if step is not None and step.restarts is not None and step.restarts.shape[1] > 1:
-        best = int(step.best[0])
-        gallery = [(show(r, 96), "chosen ★" if i == best else f"restart {i}") for i, r in enumerate(step.restarts[0])]
-        spread = std_map(step.restarts[0])
-    z = step.z if step is not None else None
-    return dict(base, result=result, dip=images.get("dip"), tv=images.get("tv"), wiener=images.get("wiener"),
-                uair=images.get("uair"), curve=curve(history) if history else None, status=status,
-                table=[_row(ln) for ln in lanes], restarts=gallery, spread=spread,
-                compare=(base["gt"], result) if result is not None else None,
-                z=z[0].detach().cpu().tolist() if z is not None else None)

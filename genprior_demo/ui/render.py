@@ -1,7 +1,5 @@
-"""Pictures for the page: crisp enlarged images and a log-scale loss curve (no gradio here)."""
+"""Pictures for the page: crisp images and loss curves as data for a client-side plot (no gradio here)."""
 from __future__ import annotations
-
-import io
 
 import numpy as np
 import torch
@@ -19,34 +17,29 @@ def show(x: torch.Tensor | None, target: int = DISPLAY) -> np.ndarray | None:
     return to_uint8(x, display_scale(max(x.shape[-2:]), target))
 
 
-def std_map(restarts: torch.Tensor) -> np.ndarray:
+def std_map(restarts: torch.Tensor, target: int = DISPLAY) -> np.ndarray:
     """Per-pixel standard deviation across restarts (R, C, H, W), scaled to its maximum, as uint8."""
     s = restarts.detach().float().std(0, unbiased=False).mean(0, keepdim=True)
-    return show(s / s.max().clamp_min(1e-8))
+    return show(s / s.max().clamp_min(1e-8), target)
 
 
-def curve(history: dict[str, list[tuple[int, float]]], title: str = "loss", width: int = 420, height: int = 260) -> np.ndarray:
-    """Loss curves on a log y-axis (losses span decades), rendered to an RGB array."""
-    import matplotlib
+CURVE_POINTS = 240  # points per series sent to the page (a longer history is thinned evenly, last point kept)
+CURVE_COLUMNS = ("iteration", "log10 loss", "series")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
+def curve(history: dict[str, list[tuple[int, float]]]):
+    """Loss curves for a client-side ``gr.LinePlot``: one row per point, the loss as log₁₀ (losses span
+    decades and the plot has no log axis), each series thinned to :data:`CURVE_POINTS`. The browser draws
+    it (a matplotlib figure per frame cost more than the solver's step: docs/BENCHMARKS.md)."""
+    import pandas as pd
+
+    it, val, series = [], [], []
     for name, pts in history.items():
-        if pts:
-            it, v = zip(*pts)
-            ax.plot(it, np.maximum(np.asarray(v, dtype=float), 1e-12), label=name, lw=1.6)
-    ax.set_yscale("log")
-    ax.set_xlabel("iteration")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    if any(history.values()):
-        ax.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    from PIL import Image
-
-    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+        if not pts:
+            continue
+        keep = pts if len(pts) <= CURVE_POINTS else [pts[i * (len(pts) - 1) // (CURVE_POINTS - 1)] for i in range(CURVE_POINTS)]
+        v = np.log10(np.maximum(np.asarray([p[1] for p in keep], dtype=float), 1e-12))
+        it += [p[0] for p in keep]
+        val += v.tolist()
+        series += [name] * len(keep)
+    return pd.DataFrame({"iteration": it, "log10 loss": val, "series": series}, columns=list(CURVE_COLUMNS))

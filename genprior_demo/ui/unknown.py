@@ -86,12 +86,13 @@ def blind_run(hidden: str, n, noise, rounds, lr_z, seed) -> Iterator[dict[str, A
     base = {"obs": tile(problem.y.clamp(0, 1)), "truth": tile(x), "true_probe": show(op.A(probe)[0].clamp(0, 1)),
             "true_kernel": kernel_image(impulse_response(op.A, 1, prior.size, DEVICE))}
 
-    def frame(step) -> dict[str, Any]:
+    def frame(step) -> dict[str, Any]:  # the observations and truths are sent once, with the first frame
         with torch.no_grad():
             fprobe = step.surrogate(probe)
-        return dict(base, rec=tile(step.x), kernel=kernel_image(step.kernel), probe=show(fprobe[0].clamp(0, 1)),
-                    curve=curve(history, "surrogate loss"))
+        return dict(base if first else {}, rec=tile(step.x), kernel=kernel_image(step.kernel),
+                    probe=show(fprobe[0].clamp(0, 1)), curve=curve(history))
 
+    first = True
     for step, done, due in paced(method_stream(problem, "blind", prior, overrides)):
         size = step.phase.split(": ")[-1]  # one curve per surrogate size tried (the support sweep), then the kept one
         history.setdefault(f"F̂ {size}: {loss_label('data_l1')}" if size else f"blind: {loss_label('data_l1')}",
@@ -99,6 +100,8 @@ def blind_run(hidden: str, n, noise, rounds, lr_z, seed) -> Iterator[dict[str, A
         if due and not done:
             yield dict(frame(step), status=f"blind: {step.phase or 'fitting'} — {step.iteration // (cfg.t1 + cfg.t2)} rounds "
                                            f"in all, {step.elapsed:.1f} s", table=None)
+            first = False
+    first = True
     final = frame(step)  # rendered once; the baselines only add rows
     kept = step.phase.split(": ")[-1]
     rows = [[f"blind (surrogate F̂{', ' + kept if kept else ''})", f"{_mean_psnr(step.x, x):.2f}", f"{step.elapsed:.1f}"]]
@@ -133,7 +136,7 @@ def separate_run(a, b, c, n_obs, rounds, seed) -> Iterator[dict[str, Any]]:
     history: dict[str, list] = {}
 
     def frame(step, status, table, additive=None, ica=None):
-        return dict(base, rec=tile(step.x[0][:, None]), additive=additive, ica=ica, curve=curve(history, "loss"),
+        return dict(base, rec=tile(step.x[0][:, None]), additive=additive, ica=ica, curve=curve(history),
                     status=status, table=table)
 
     for step, done, due in paced(method_stream(problem, "bss", prior, overrides)):

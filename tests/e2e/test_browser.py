@@ -97,6 +97,10 @@ def test_blind_tab_runs_and_shows_the_surrogate(url, tmp_path):
         page.get_by_role("tab", name="Blind").click()
         run = page.locator("#gp-blind-run")
         run.wait_for(timeout=30_000)
+        for control, value in (("#gp-blind-n", "2"), ("#gp-blind-rounds", "1")):  # a short run: the page, not the method
+            box = page.locator(f"{control} input[type=number]")
+            box.fill(value)
+            box.press("Enter")
         run.click()
         page.locator("#gp-blind-kernel img").wait_for(timeout=120_000)
         page.wait_for_function("document.querySelector('#gp-blind-status').innerText.includes('done')", timeout=300_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import unknown as U
-from .widgets import IMG, Tab, gpu, run_stop, tab_control, to_components, wire_run
+from .widgets import IMG, Tab, gpu, loss_plot, run_stop, tab_control, to_components, wire_run
 
 
 def build(shared) -> Tab:
@@ -21,7 +21,7 @@ def build(shared) -> Tab:
             run, stop = run_stop(out, "Run", "gp-blind-run", "gp-blind-status")
             inputs["hidden"] = gr.Radio(list(U.HIDDEN), value=next(iter(U.HIDDEN)), label="hidden operator F")
             for name in ("blind_n", "blind_noise", "blind_rounds"):  # API names = the Params' names
-                inputs[name] = tab_control(name)
+                inputs[name] = tab_control(name, elem_id=f"gp-{name.replace('_', '-')}")
             inputs["blind_lr_z"] = tab_control("blind_lr_z", label="learning rate of z")
             inputs["seed"] = tab_control("seed", number=True, label="seed (also picks the digits)")
         with gr.Column(scale=3):
@@ -35,7 +35,7 @@ def build(shared) -> Tab:
                 out["probe"] = gr.Image(label="F̂(clean digit)", **IMG)
                 out["true_probe"] = gr.Image(label="F(clean digit)", **IMG)
             with gr.Row():
-                out["curve"] = gr.Image(label="surrogate loss (log scale)", height=240, format="png")
+                out["curve"] = loss_plot("surrogate loss (log₁₀)")
                 out["table"] = gr.Dataframe(headers=U.BLIND_HEADERS, label="PSNR against the ground truth",
                                             interactive=False, elem_id="gp-blind-table")
     assert set(out) == set(U.BLIND_OUTPUTS), "every output the handler yields has one component"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from .. import reconstruct as R
-from .widgets import IMG, CheckedEditor, Tab, UploadImage, control, gpu, tab_control, to_components, wire_run
+from .widgets import CheckedEditor, IMG, Tab, UploadImage, control, gpu, loss_plot, tab_control, to_components, wire_run
 
 DEFAULT_OPERATOR, DEFAULT_METHOD = "cs-gaussian", "csgm"
 
@@ -67,6 +67,11 @@ def build(shared) -> ReconstructTab:
             with gr.Accordion("method settings", open=False):
                 method_groups = _method_groups(inputs)
             inputs["baselines"] = gr.CheckboxGroup(list(R.BASELINES), value=["tv", "wiener"], label="baselines (same run)")
+            with gr.Accordion("baseline settings (TV, Tikhonov, DIP)", open=False):
+                gr.Markdown("Each weight is chosen per image by the discrepancy principle ‖Ax − y‖ = σ√m "
+                            "(no ground truth needed; shown in the table). Pick *fixed* to set it yourself.")
+                for name, (_, p) in R.BASELINE_INPUTS.items():
+                    inputs[name] = control(p, label=f"{name.split('__')[0]} {p.name}: {p.help}")
             inputs["seed"] = tab_control("seed", number=True, label="seed")
         with gr.Column(scale=3):
             with gr.Row(equal_height=True):
@@ -90,11 +95,12 @@ def build(shared) -> ReconstructTab:
                 gr.Markdown("The UAIR network appears for remove-pixel, patch-band and convolve-noise (trained at "
                             "p = 0.9, h = 10, l = 3 / σ_C = 0.15): one forward pass, never told the mask.\n\n" + uair_caption())
             with gr.Row():
-                out["curve"] = gr.Image(label="loss (log scale)", height=260, format="png")
+                out["curve"] = loss_plot("loss (log₁₀)", height=260)
                 out["compare"] = gr.ImageSlider(label="ground truth ↔ result", height=260, type="numpy")
             with gr.Row():
-                out["restarts"] = gr.Gallery(label="restarts (plausible solutions; ★ chosen)", columns=8, height=140)
-                out["spread"] = gr.Image(label="std across restarts", height=140, format="png")
+                out["restarts"] = gr.Gallery(label="restarts (plausible solutions; ★ chosen)", columns=8, height=140,
+                                             elem_classes="gp-thumbs")
+                out["spread"] = gr.Image(label="std across restarts", height=140, format="png", elem_classes="gp-img")
             out["conversion"] = gr.Markdown()
             out["z"] = gr.State(None)
             send = gr.Button("Send z to the latent explorer", size="sm")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import unknown as U
-from .widgets import IMG, CheckedEditor, Tab, gpu, run_stop, tab_control, to_components, wire_run
+from .widgets import CheckedEditor, IMG, Tab, gpu, loss_plot, run_stop, tab_control, to_components, wire_run
 
 
 def build(shared) -> Tab:
@@ -39,7 +39,7 @@ def build(shared) -> Tab:
             with gr.Row():
                 out["additive"] = gr.Image(label="additive baseline", **IMG)
                 out["ica"] = gr.Image(label="FastICA", **IMG)
-                out["curve"] = gr.Image(label="loss (log scale)", height=210, format="png")
+                out["curve"] = loss_plot("loss (log₁₀)", height=210)
     assert set(out) == set(U.SEPARATE_OUTPUTS), "every output the handler yields has one component"
 
     @gpu
