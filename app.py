@@ -16,7 +16,7 @@ from genprior_demo.ui.tabs import blind, explorer, reconstruct, separate
 from genprior_demo.ui.tabs.widgets import errors
 
 CSS = """
-.gp-img img, .gp-thumbs img { image-rendering: pixelated; object-fit: contain !important; }
+.gp-img img, .gp-thumbs img, #gp-compare img { image-rendering: pixelated; object-fit: contain !important; }
 #gp-status { min-height: 2.2em; }
 .gallery-item img, .gallery-item { max-width: 56px; max-height: 56px; }
 """

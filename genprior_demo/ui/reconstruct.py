@@ -330,7 +330,7 @@ def _lead_extras(step, target: int) -> dict[str, Any]:
     extras: dict[str, Any] = dict(z=step.z[0].detach().cpu().tolist() if step.z is not None else None)
     if step.restarts is not None and step.restarts.shape[1] > 1:
         best = int(step.best[0])
-        extras["restarts"] = [(show(r, min(target, 96)), "chosen ★" if i == best else f"restart {i}")
+        extras["restarts"] = [(show(r, min(target, 96)), "★" if i == best else None)  # a caption would cover the digit
                               for i, r in enumerate(step.restarts[0])]
         extras["spread"] = std_map(step.restarts[0], target)
     return extras

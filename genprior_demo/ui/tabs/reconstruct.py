@@ -95,11 +95,11 @@ def build(shared) -> ReconstructTab:
                 gr.Markdown("The UAIR network appears for remove-pixel, patch-band and convolve-noise (trained at "
                             "p = 0.9, h = 10, l = 3 / σ_C = 0.15): one forward pass, never told the mask.\n\n" + uair_caption())
             with gr.Row():
-                out["curve"] = loss_plot("loss (log₁₀)", height=260)
-                out["compare"] = gr.ImageSlider(label="ground truth ↔ result", height=260, type="numpy")
+                out["curve"] = loss_plot("loss (log₁₀)")
+                out["compare"] = gr.ImageSlider(label="ground truth ↔ result", type="numpy", elem_id="gp-compare")
             with gr.Row():
-                out["restarts"] = gr.Gallery(label="restarts (plausible solutions; ★ chosen)", columns=8, height=140,
-                                             elem_classes="gp-thumbs")
+                out["restarts"] = gr.Gallery(label="restarts (plausible solutions; ★ chosen)", columns=8, height=180,
+                                             object_fit="contain", elem_classes="gp-thumbs")
                 out["spread"] = gr.Image(label="std across restarts", height=140, format="png", elem_classes="gp-img")
             out["conversion"] = gr.Markdown()
             out["z"] = gr.State(None)

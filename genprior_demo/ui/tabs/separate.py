@@ -39,7 +39,7 @@ def build(shared) -> Tab:
             with gr.Row():
                 out["additive"] = gr.Image(label="additive baseline", **IMG)
                 out["ica"] = gr.Image(label="FastICA", **IMG)
-                out["curve"] = loss_plot("loss (log₁₀)", height=210)
+                out["curve"] = loss_plot("loss (log₁₀)")
     assert set(out) == set(U.SEPARATE_OUTPUTS), "every output the handler yields has one component"
 
     @gpu

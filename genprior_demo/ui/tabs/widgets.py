@@ -36,15 +36,15 @@ class Tab:
     outputs: dict
 
 
-def loss_plot(label: str, height: int = 240) -> gr.LinePlot:
+def loss_plot(label: str) -> gr.LinePlot:
     """The live loss curves (:func:`genprior_demo.ui.render.curve`'s table), drawn in the browser: the
     server sends a few hundred numbers a frame instead of a rendered figure. Log₁₀ on the y-axis, since
-    losses span decades and the plot has no log scale."""
+    losses span decades and the plot has no log scale. No fixed height: with one the legend is cut off."""
     from ..render import CURVE_COLUMNS
 
     it, val, series = CURVE_COLUMNS
     return gr.LinePlot(x=it, y=val, color=series, label=label, y_title="log₁₀ loss", x_title="iteration",
-                       height=height, tooltip="all", buttons=["export"])
+                       tooltip="all", buttons=["export"])
 
 
 def errors(fn: Callable) -> Callable:
