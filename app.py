@@ -9,6 +9,14 @@ from types import SimpleNamespace
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
+import torch
+
+# On a 2-core machine (a free Space) the solver's torch threads compete with the web server's for the
+# cores: one torch thread made the live page ~1.7× faster (CSGM + DIP + TV + Wiener 14.3 s vs 23.9 s through
+# the API, docs/BENCHMARKS.md). GENPRIOR_TORCH_THREADS overrides; larger machines keep torch's default.
+TORCH_THREADS = int(os.environ.get("GENPRIOR_TORCH_THREADS", "1" if (os.cpu_count() or 1) <= 2 else "0"))
+if TORCH_THREADS > 0 and not torch.cuda.is_available():
+    torch.set_num_threads(TORCH_THREADS)
 
 from genprior_demo.ui import explorer as E
 from genprior_demo.ui.reconstruct import warm_up
@@ -20,6 +28,9 @@ CSS = """
 #gp-status { min-height: 2.2em; }
 .gallery-item img, .gallery-item { max-width: 56px; max-height: 56px; }
 """
+
+
+PUBLIC_API = ("reconstruct", "blind", "separate", "samples")  # one documented endpoint per tab
 
 
 def build_demo() -> tuple[gr.Blocks, dict]:
@@ -42,7 +53,16 @@ def build_demo() -> tuple[gr.Blocks, dict]:
 
         rec.send.click(errors(send_z), [rec.outputs["z"], rec.inputs["generator"], shared.anchors],
                        [shared.anchors, ex.generator, rec.outputs["conversion"]])
+    for fn in demo.fns.values():  # the page's internal events (choices, anchors, walk, …) are not an API
+        if fn.api_name not in PUBLIC_API:
+            fn.api_visibility = "private"
     demo.queue(max_size=16, default_concurrency_limit=1)
+    q = getattr(demo, "_queue", None)
+    if q is not None and os.environ.get("GENPRIOR_QUEUE_POLL") != "gradio":
+        # Gradio's queue polls every 1 ms when free (10 ms for progress): on 2 cores those wake-ups take the
+        # GIL from the solver thread between torch ops. 20 ms adds at most 20 ms before a run starts
+        # (measured in docs/BENCHMARKS.md, "Live view"; GENPRIOR_QUEUE_POLL=gradio keeps Gradio's).
+        q.sleep_when_free, q.progress_update_sleep_when_free = 0.02, 0.1
     return demo, {"reconstruct": rec, "blind": blind_tab, "separate": separate_tab}
 
 

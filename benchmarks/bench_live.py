@@ -8,7 +8,8 @@ For each version it starts the real server (``python app.py`` in its own process
 
 * **compute**: the same methods on the same problem drained in-process, one after the other, with no
   page (what the CLI computes) — the reference every page number is compared with;
-* **gradio_client**: Run → last frame through the API (the images are not fetched), for CSGM alone, the
+* **gradio_client**: Run → last frame through the API (``download_files=False``: the frames, not the image
+  files — fetching them is the browser's part below), for CSGM alone, the
   default run (CSGM + TV + Wiener) and CSGM + DIP + TV + Wiener, and the compute time the status line reports;
 * **browser**: Debian's Chromium (Playwright) on the page: pick the first example, click Run, wait for
   "done"; the wall time and how often the result image changed while the methods ran.
@@ -125,7 +126,9 @@ def browser_run(url: str) -> dict:
             }""")
             t0 = page.evaluate("performance.now()")
             page.locator("#gp-run").click()
-            page.wait_for_function("document.querySelector('#gp-status').innerText.includes('done')", timeout=300_000)
+            status = "document.querySelector('#gp-status').innerText"
+            page.wait_for_function(f"!{status}.includes('done')", timeout=60_000)  # this run has started
+            page.wait_for_function(f"{status}.includes('done')", timeout=300_000)
             t1 = page.evaluate("performance.now()")
             changes = page.evaluate("window.__changes")
             page.evaluate("cancelAnimationFrame(window.__raf)")
@@ -146,7 +149,7 @@ def measure(app_dir: Path) -> dict:
     try:
         from gradio_client import Client
 
-        client = Client(server.url, verbose=False)
+        client = Client(server.url, verbose=False, download_files=False)  # the frames, not the image files
         client_run(client, example, [])  # warm-up
         print(f"[{app_dir}] gradio_client…", flush=True)
         res["client"] = {name: min((client_run(client, example, b) for _ in range(REPS)), key=lambda r: r["wall"])

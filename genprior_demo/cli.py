@@ -83,13 +83,45 @@ def _cmd_list(a) -> int:
     return 0
 
 
+def _from_run(a) -> None:
+    """Fill ``a`` from a run file downloaded from the app (JSON + the exact input; nothing is unpickled)."""
+    from .runs import read_run
+
+    try:
+        run, _ = read_run(a.from_run)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if a.image is not None or a.mnist_test_index is not None or a.shapes_seed is not None or a.input_tensor:
+        raise UsageError("--from-run brings its own input: drop --image / --mnist-test-index / --shapes-seed / --input-tensor")
+    if run["operator"] == "painted-mask":
+        raise UsageError("this run used a mask painted on the page, which run files do not store yet: it cannot be replayed")
+    a.input_tensor = str(Path(a.from_run).parent / run["input"])
+    a.operator, a.noise, a.generator, a.method = run["operator"], float(run["noise"]), run["generator"], run["method"]
+    a.param = [f"{k}={v}" for k, v in run["operator_params"].items()] + list(a.param)
+    a.set = [f"{k}={v}" for k, v in run["config"].items()] + list(a.set)  # later --set wins
+    a.seed = int(run["config"].get("seed", 0))
+
+
 def _load_input(a, channels: int, size: int, dataset: str):
 
     from .imaging import to_domain
 
-    sources = [s for s in (a.image, a.mnist_test_index, a.shapes_seed) if s is not None]
+    sources = [s for s in (a.image, a.mnist_test_index, a.shapes_seed, a.input_tensor) if s is not None]
     if len(sources) != 1:
-        raise UsageError("give exactly one of --image, --mnist-test-index, --shapes-seed")
+        raise UsageError("give exactly one of --image, --mnist-test-index, --shapes-seed, --input-tensor")
+    if a.input_tensor is not None:  # the exact x of a downloaded run: used as is, not converted again
+        import torch
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            x = load_file(a.input_tensor)["x"]
+        except (FileNotFoundError, SafetensorError, KeyError, OSError) as e:
+            raise UsageError(f"cannot read --input-tensor {a.input_tensor}: {e}") from None
+        if tuple(x.shape) != (1, channels, size, size) or not torch.isfinite(x).all() or x.min() < 0 or x.max() > 1:
+            raise UsageError(f"--input-tensor must hold x of shape (1, {channels}, {size}, {size}) in [0, 1], "
+                             f"got {tuple(x.shape)}")
+        return x, [f"exact input from {a.input_tensor}"]
     if a.image is not None:
         x, notes = to_domain(a.image, channels, size, style="digit" if dataset == "mnist" else "resize")
         return x, notes
@@ -126,6 +158,10 @@ def _cmd_reconstruct(a) -> int:
     from .pipeline import make_problem, method_stream, step_metrics
     from .solvers import METHODS, solve
 
+    if a.from_run:
+        _from_run(a)
+    if a.operator is None:
+        raise UsageError("--operator is required (or --from-run run.json)")
     if a.method not in METHODS:
         raise UsageError(f"unknown method {a.method!r}; choose from {', '.join(METHODS)}")
     if METHODS[a.method].problem != "known":
@@ -341,7 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--mnist-test-index", type=int)
     r.add_argument("--shapes-seed", type=int)
     r.add_argument("--data-root", help="folder with MNIST/raw (default $GENPRIOR_DATA_ROOT or download)")
-    r.add_argument("--operator", required=True)
+    r.add_argument("--operator")
+    r.add_argument("--from-run", metavar="RUN_JSON", help="replay a run downloaded from the app (run.json beside its input)")
+    r.add_argument("--input-tensor", metavar="FILE", help="x itself, as safetensors {'x': (1, C, H, W)} (a run's input)")
     r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     r.add_argument("--noise", type=float, default=0.0, help="Gaussian noise σ (image range [0, 1])")
     r.add_argument("--generator")

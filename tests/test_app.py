@@ -70,8 +70,10 @@ def test_page_shows_each_methods_own_settings(served):
     app, client = served
     from genprior_demo.ui import reconstruct as R
 
-    params = {p["parameter_name"] for p in client.view_api(print_info=False, return_format="dict")
-              ["named_endpoints"]["/reconstruct"]["parameters"]}
+    api = client.view_api(print_info=False, return_format="dict")
+    assert set(api["named_endpoints"]) == {f"/{n}" for n in app.PUBLIC_API}, "one endpoint per tab; internal events hidden"
+    assert not api["unnamed_endpoints"]
+    params = {p["parameter_name"] for p in api["named_endpoints"]["/reconstruct"]["parameters"]}
     inputs = app.TABS["reconstruct"].inputs
     assert set(R.METHOD_INPUTS) | set(R.OPERATOR_INPUTS) <= params and set(inputs) - {"source"} <= params
     for name, (_, p) in {**R.METHOD_INPUTS, **R.OPERATOR_INPUTS}.items():
@@ -221,3 +223,23 @@ def test_separate_and_blind_endpoints(client):
         client.predict(hidden="Sobel edge map", blind_n=2.5, blind_rounds=1, api_name="/blind")
     with pytest.raises(AppError, match="maximum value 32"):  # Gradio enforces the slider's bounds first
         client.predict(hidden="Sobel edge map", blind_n=10_000, blind_rounds=1, api_name="/blind")
+
+
+def test_readme_gradio_client_example_runs(served, capsys):
+    """README's gradio_client example, against this server (its URL swapped in), prints a done status and
+    the table with the fixed TV weight it asked for."""
+    import re
+    from pathlib import Path
+
+    app, _ = served
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"\n((?:    .*\n)*    from gradio_client import Client.*\n(?:    .*\n)*)", readme).group(1)
+    code = "\n".join(line[4:] for line in block.splitlines()).replace("http://localhost:7860/", app.demo.local_url)
+    cwd = os.getcwd()
+    os.chdir(Path(__file__).resolve().parents[1])
+    try:
+        exec(compile(code, "README-gradio", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert "\ndone — CSGM: 200 iterations" in out and "TV (λ = 0.01, fixed)" in out, out

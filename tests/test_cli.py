@@ -115,3 +115,55 @@ def test_bad_input_is_one_line_and_exit_2(args, msg, tmp_path):
     assert r.returncode == 2
     assert msg in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_downloaded_run_replays_to_the_same_psnr(tmp_path):
+    """The app's "download run" zip: run.json + the exact input replay through `--from-run` (and through the
+    spelt-out CLI line in it) to the app's PSNR within 0.01 dB; the zip holds metrics, images and a GIF."""
+    import csv
+    import shlex
+    import zipfile
+
+    from PIL import Image
+
+    from genprior_demo.ui import reconstruct as R
+
+    frames = list(R.reconstruct(str(DIGIT), "cs-gaussian", {"m": 100}, 0.05, "mnist-vae", "csgm",
+                                {"iters": 30, "restarts": 2, "lr": 0.07}, ["tv"], 3))
+    last = frames[-1]
+    assert all(f["download"] is None for f in frames[:1]) and last["download"].endswith(".zip")
+    with zipfile.ZipFile(last["download"]) as z:
+        names = set(z.namelist())
+        z.extractall(tmp_path)
+    assert {"run.json", "input.safetensors", "metrics.csv", "trajectory.gif", "gt.png", "result.png", "tv.png"} <= names
+    assert Image.open(tmp_path / "trajectory.gif").n_frames >= 2
+    rows = list(csv.reader(open(tmp_path / "metrics.csv")))
+    assert rows[0] == R.TABLE_HEADERS and rows[1][0] == "CSGM"
+    app_psnr = float(rows[1][1])
+    run_json = json.loads((tmp_path / "run.json").read_text())
+    assert run_json["config"]["seed"] == 3 and run_json["config"]["lr"] == 0.07
+    r = run("reconstruct", "--from-run", str(tmp_path / "run.json"), "--out", str(tmp_path / "replay"))
+    assert r.returncode == 0, r.stderr
+    replay = json.loads((tmp_path / "replay" / "metrics.json").read_text())
+    assert abs(replay["psnr"] - app_psnr) < 0.01, (replay["psnr"], app_psnr)
+    line = shlex.split(run_json["cli_explicit"])
+    assert line[:3] == ["python", "-m", "genprior_demo"]
+    r = subprocess.run([sys.executable, *line[1:], "--out", str(tmp_path / "explicit")], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    assert abs(json.loads((tmp_path / "explicit" / "metrics.json").read_text())["psnr"] - app_psnr) < 0.01
+
+
+@pytest.mark.parametrize("content,msg", [
+    (b"\x80\x04K\x01.", "not JSON"),  # a pickle is never unpickled
+    (b'{"format": "something else"}', "is not a 'genprior_demo run' file"),
+    (b'{"format": "genprior_demo run", "version": 1}', "lacks"),
+    (b'{"format": "genprior_demo run", "version": 1, "input": "../../etc/passwd", "operator": "sr", '
+     b'"operator_params": {}, "noise": 0, "generator": "mnist-vae", "method": "csgm", "config": {}}', "beside run.json"),
+    (b'{"format": "genprior_demo run", "version": 1, "input": "missing.safetensors", "operator": "sr", '
+     b'"operator_params": {}, "noise": 0, "generator": "mnist-vae", "method": "csgm", "config": {}}', "cannot read"),
+])
+def test_bad_run_files_are_one_line_errors(tmp_path, content, msg):
+    (tmp_path / "run.json").write_bytes(content)
+    r = run("reconstruct", "--from-run", str(tmp_path / "run.json"))
+    assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -7,6 +7,7 @@ components in one place. No gradio import here: errors are :class:`UserError`.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,7 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from ..config import ui_operator_params, ui_params
+from ..config import make_config, ui_operator_params, ui_params
 from ..generators import available, load_prior
 from ..metrics import lpips_status
 from ..physics import OPERATORS, Mask, Param
@@ -31,7 +32,7 @@ GENERATIVE = [n for n, m in METHODS.items()  # the Reconstruct tab's methods (bl
               if m.needs_prior and m.prior_kind == "generator" and m.problem == "known"]
 # What the page shows, by output name (the tab builder creates one component per name).
 OUTPUTS = ("gt", "obs", "obs_caption", "result", "dip", "tv", "wiener", "uair", "curve", "status", "table",
-           "restarts", "spread", "compare", "conversion", "z")
+           "restarts", "spread", "compare", "conversion", "z", "download")
 TABLE_HEADERS = ["method", "PSNR (dB)", "SSIM", "LPIPS", "residual ‖Ax−y‖", "seconds", "iterations"]
 
 
@@ -156,6 +157,7 @@ class Race:
     problem: Any
     lanes: list[Lane]
     notes: list[str]
+    request: dict = dataclasses.field(default_factory=dict)  # what --from-run needs (JSON-able)
 
 
 def _uair_for(operator: str, channels: int):
@@ -194,7 +196,16 @@ def _baseline_lane(name: str, problem, seed: int, settings: dict[str, dict]) -> 
     if name == "wiener" and problem.physics.kernel is None:  # Wiener needs a convolution: Tikhonov instead
         return Lane(name, "Tikhonov", method_stream(problem, "tikhonov", None, {"seed": seed, **settings["tikhonov"]}))
     label = {"dip": "DIP", "tv": "TV", "wiener": "Wiener"}[name]
-    return Lane(name, label, method_stream(problem, name, None, {"seed": seed, **settings.get(name, {})}))
+    return Lane(name, label, method_stream(problem, name, None, {"seed": seed, **_streaming(name), **settings.get(name, {})}))
+
+
+UI_EVERY = 5  # the page shows every 5th iteration (with the configs' 10: ~5 image updates a second, docs/BENCHMARKS.md)
+
+
+def _streaming(method: str) -> dict[str, int]:
+    """``every`` for the page: a step every :data:`UI_EVERY` iterations where the config streams every 10."""
+    f = {x.name: x for x in dataclasses.fields(METHODS[method].config)}
+    return {"every": UI_EVERY} if "every" in f and f["every"].default == 10 else {}
 
 
 def prepare(image, operator: str, op_params: dict[str, Any], noise, generator: str, method: str,
@@ -210,7 +221,7 @@ def prepare(image, operator: str, op_params: dict[str, Any], noise, generator: s
         raise UserError(f"unknown operator {operator!r}; choose from {', '.join(operator_choices())}")
     if any(b not in BASELINES for b in baselines or []):
         raise UserError(f"baselines must be among {', '.join(BASELINES)}, got {', '.join(map(str, baselines))}")
-    overrides = dict(_validated(method_params(method), knobs, f"method {method}"), seed=seed)
+    overrides = dict(_validated(method_params(method), knobs, f"method {method}"), seed=seed, **_streaming(method))
     params = _validated(operator_params(operator), op_params, f"operator {operator}")
     given = dict(baseline_settings or {})
     if set(given) - set(BASELINE_KNOBS):
@@ -229,7 +240,12 @@ def prepare(image, operator: str, op_params: dict[str, Any], noise, generator: s
             lanes.append(Lane("uair", "UAIR network (one pass)", method_stream(problem, "uair", net, None)))
     except (ValueError, KeyError) as e:  # e.g. a kernel larger than the image, a generator of another size
         raise UserError(str(e)) from None
-    return Race(problem, lanes, notes)
+    spec = OPERATORS.get(operator)
+    request = dict(operator=operator, noise=noise, generator=generator, method=method, seed=seed,
+                   operator_params={p.name: params.get(p.name, p.default) for p in spec.params} if spec else dict(params),
+                   config=dataclasses.asdict(make_config(METHODS[method].config, overrides)),
+                   baselines=list(baselines or []), baseline_settings=settings, input_conversion=notes)
+    return Race(problem, lanes, notes, request)
 
 
 def reconstruct(image, operator: str, op_params: dict[str, Any], noise, generator: str, method: str,
@@ -260,21 +276,24 @@ def page_run(values: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def run(race: Race) -> Iterator[dict[str, Any]]:
     """Frames of the race. The first and the last frame name every output (the first clears the previous
     run's images); frames in between carry only what changed — the status, table and curve, and the image
-    of each method that stepped since the last frame, small (the page enlarges them with pixelated CSS)."""
+    of each method that stepped since the last frame, small (the page enlarges them with pixelated CSS).
+    The solver runs in the handler's thread and pauses while the server sends a frame: computing the next
+    frame in a thread of its own, overlapped with sending, was slower here (CSGM's compute 6.8 s vs 3.8 s
+    for the default run on 2 cores: the two compete for the cores)."""
     problem, lanes = race.problem, race.lanes
     obs, caption = problem.physics.observation_image(problem.y)
     base = dict(gt=show(problem.x[0]), obs=show(obs[0]), obs_caption=f"*{caption}*",
                 conversion="input: " + ("; ".join(race.notes) or "used as is"))
     view = _View(lanes)
     history: dict[str, list] = {}
-    yield {**base, **view.frame(history, "starting…", full=True)}
+    yield {**base, **view.frame(history, "starting…", full=True), "download": None}
     last, active = time.perf_counter(), list(lanes)
     while active:
         for lane in list(active):  # round-robin: one step of each method in turn
             try:
                 lane.step = next(lane.stream)
-            except StopIteration as stop:
-                lane.step = stop.value
+            except StopIteration as end:
+                lane.step = end.value
                 lane.metrics = step_metrics(lane.step, problem)
                 active.remove(lane)
             except (ValueError, RuntimeError) as e:  # one method failing must not end the others
@@ -293,9 +312,30 @@ def run(race: Race) -> Iterator[dict[str, Any]]:
               if lead.error is None else f"{lead.label} failed: {lead.error}")
     if lpips_status():
         status += f"  \nLPIPS n/a: {lpips_status()}"
-    yield {**base, **view.frame(history, status, full=True, gt=base["gt"])}
+    last = view.frame(history, status, full=True, gt=base["gt"])
+    yield {**base, **last, "download": _download(race, base, last, view.trajectory)}
 
 
+RUNS_DIR = Path(tempfile.gettempdir()) / "genprior_demo-runs"
+RUNS_KEPT = 32  # older downloads are deleted (a Space's disk is small)
+
+
+def _download(race: Race, base: dict, last: dict, trajectory) -> str | None:
+    """The run as a zip (:mod:`genprior_demo.runs`): request, exact input, metrics, images, trajectory GIF."""
+    from ..runs import write_run
+
+    if not race.request:
+        return None
+    RUNS_DIR.mkdir(exist_ok=True)
+    for old in sorted(RUNS_DIR.glob("*.zip"), key=lambda p: p.stat().st_mtime)[:-RUNS_KEPT]:
+        old.unlink(missing_ok=True)
+    r = race.request
+    path = RUNS_DIR / f"run-{r['method']}-{r['operator']}-seed{r['seed']}-{time.strftime('%Y%m%d-%H%M%S')}-{id(race) % 10000}.zip"
+    images = {k: base.get(k) if k in base else last.get(k) for k in ("gt", "obs", *LANE_OUTPUTS)}
+    return str(write_run(path, r, race.problem.x[:1], images, last["table"], TABLE_HEADERS, trajectory))
+
+
+GALLERY_PERIOD = 0.5  # seconds between updates of the restarts gallery and their spread (each image is a file)
 LIVE = 64  # pixels of the images in live frames (a 32×32 digit ×2); the last frame sends them at DISPLAY
 LANE_OUTPUTS = ("result", "dip", "tv", "wiener", "uair")  # the lead method's image is "result"
 
@@ -305,6 +345,8 @@ class _View:
 
     def __init__(self, lanes: list[Lane]):
         self.lanes, self.sent = lanes, {}
+        self.trajectory: list[tuple[int, np.ndarray]] = []  # (iteration, image) of the lead, as shown
+        self.gallery_at = -1.0  # when the restarts were last sent
 
     def frame(self, history, status: str, full: bool = False, gt=None) -> dict[str, Any]:
         f: dict[str, Any] = dict(status=status, table=[_row(ln) for ln in self.lanes],
@@ -319,7 +361,11 @@ class _View:
             self.sent[key] = mark
             f[key] = show(ln.step.x[0], target)
             if i == 0:
-                f.update(_lead_extras(ln.step, target))
+                now = time.perf_counter()
+                if full or now - self.gallery_at >= GALLERY_PERIOD:  # 8 thumbnails cost more than the rest of a frame
+                    self.gallery_at = now
+                    f.update(_lead_extras(ln.step, target))
+                self.trajectory.append((ln.step.iteration, show(ln.step.x[0], LIVE)))
         if gt is not None and f.get("result") is not None:  # the slider only on the last frame, full size
             f["compare"] = (gt, f["result"])
         return f

@@ -39,6 +39,7 @@ def build(shared) -> Tab:
                 out["table"] = gr.Dataframe(headers=U.BLIND_HEADERS, label="PSNR against the ground truth",
                                             interactive=False, elem_id="gp-blind-table")
     assert set(out) == set(U.BLIND_OUTPUTS), "every output the handler yields has one component"
+    out = {k: out[k] for k in U.BLIND_OUTPUTS}  # the API returns them in this order
 
     @gpu
     def blind(hidden, blind_n, blind_noise, blind_rounds, blind_lr_z, seed):

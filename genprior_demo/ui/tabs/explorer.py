@@ -48,7 +48,7 @@ def build(shared) -> ExplorerTab:
     def on_select(evt: gr.SelectData):
         return evt.index
 
-    sample_btn.click(errors(E.samples), [gen, seed, radius], [gallery, codes], concurrency_id="light")
+    sample_btn.click(errors(E.samples), [gen, seed, radius], [gallery, codes], concurrency_id="light", api_name="samples")
     gallery.select(on_select, None, selected)
     pick_btn.click(errors(E.pick_sample), [codes, selected, slot, anchors], anchors)
     enc_btn.click(errors(gpu(E.encode_anchor)), [enc_img, gen, slot, anchors], [enc_pair, enc_msg, anchors],

@@ -102,11 +102,14 @@ def build(shared) -> ReconstructTab:
                                              object_fit="contain", elem_classes="gp-thumbs")
                 out["spread"] = gr.Image(label="std across restarts", height=140, format="png", elem_classes="gp-img")
             out["conversion"] = gr.Markdown()
+            out["download"] = gr.File(label="download run (zip: run.json + input, CLI line, metrics.csv, images, "
+                                            "trajectory.gif; replay: reconstruct --from-run run.json)", height=70)
             out["z"] = gr.State(None)
             send = gr.Button("Send z to the latent explorer", size="sm")
             with gr.Accordion("what is happening here?", open=False):
                 about = gr.Markdown(R.explain(DEFAULT_OPERATOR, DEFAULT_METHOD))
     assert set(out) == set(R.OUTPUTS), "every output the handler yields has one component"
+    out = {k: out[k] for k in R.OUTPUTS}  # the API returns them in OUTPUTS' order
 
     def on_choice(operator, method):
         shown = {**{g: gr.update(visible=n == operator) for n, g in op_groups.items()},

@@ -41,6 +41,7 @@ def build(shared) -> Tab:
                 out["ica"] = gr.Image(label="FastICA", **IMG)
                 out["curve"] = loss_plot("loss (log₁₀)")
     assert set(out) == set(U.SEPARATE_OUTPUTS), "every output the handler yields has one component"
+    out = {k: out[k] for k in U.SEPARATE_OUTPUTS}  # the API returns them in this order
 
     @gpu
     def separate(separate_observations, separate_rounds, seed, digit1=None, digit2=None, digit3=None):
