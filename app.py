@@ -21,7 +21,8 @@ if TORCH_THREADS > 0 and not torch.cuda.is_available():
 from genprior_demo.ui import explorer as E
 from genprior_demo.ui.reconstruct import warm_up
 from genprior_demo.ui.tabs import blind, explorer, reconstruct, separate
-from genprior_demo.ui.tabs.widgets import errors
+from genprior_demo.ui.presets import PRESETS
+from genprior_demo.ui.tabs.widgets import errors, rerun
 
 CSS = """
 .gp-img img, .gp-thumbs img, #gp-compare img { image-rendering: pixelated; object-fit: contain !important; }
@@ -38,14 +39,30 @@ def build_demo() -> tuple[gr.Blocks, dict]:
     with gr.Blocks(title="Generative priors for inverse problems") as demo:
         gr.Markdown("### Generative priors for imaging inverse problems — degrade an image, watch a GAN/VAE prior restore it live")
         shared = SimpleNamespace(anchors=gr.State(E.empty_anchors()))  # the explorer's anchors; "Send z" fills 1
-        with gr.Tab("Reconstruct"):
-            rec = reconstruct.build(shared)
-        with gr.Tab("Latent explorer"):
-            ex = explorer.build(shared)
-        with gr.Tab("Blind"):
-            blind_tab = blind.build(shared)
-        with gr.Tab("Separate"):
-            separate_tab = separate.build(shared)
+        with gr.Row(elem_id="gp-presets"):
+            buttons = {p.key: gr.Button(p.label, size="sm", elem_id=f"gp-preset-{p.key}", min_width=120)
+                       for p in PRESETS}
+        caption = gr.Markdown(elem_id="gp-preset-caption")
+        with gr.Tabs() as tabs:
+            with gr.Tab("Reconstruct", id="reconstruct"):
+                rec = reconstruct.build(shared)
+            with gr.Tab("Latent explorer", id="explorer") as ex_tab:
+                ex = explorer.build(shared)
+            ex.opened(ex_tab)
+            with gr.Tab("Blind", id="blind"):
+                blind_tab = blind.build(shared)
+            with gr.Tab("Separate", id="separate"):
+                separate_tab = separate.build(shared)
+        built = {"reconstruct": rec, "blind": blind_tab, "separate": separate_tab}
+        for p in PRESETS:  # one click: every value of the preset, its tab, its caption, then Run
+            tab = built[p.tab]
+
+            def apply(p=p, tab=tab):
+                return {**{tab.inputs[k]: v for k, v in p.values.items()}, tabs: gr.Tabs(selected=p.tab),
+                        caption: f"**Preset — {p.label}.** " + p.caption()}
+
+            rerun(tab, buttons[p.key].click(apply, None, [*(tab.inputs[k] for k in p.values), tabs, caption],
+                                            api_visibility="private"))
 
         def send_z(z, generator, anchors):
             anchors, message = E.send_z(z, anchors)
@@ -63,7 +80,7 @@ def build_demo() -> tuple[gr.Blocks, dict]:
         # GIL from the solver thread between torch ops. 20 ms adds at most 20 ms before a run starts
         # (measured in docs/BENCHMARKS.md, "Live view"; GENPRIOR_QUEUE_POLL=gradio keeps Gradio's).
         q.sleep_when_free, q.progress_update_sleep_when_free = 0.02, 0.1
-    return demo, {"reconstruct": rec, "blind": blind_tab, "separate": separate_tab}
+    return demo, built
 
 
 demo, TABS = build_demo()

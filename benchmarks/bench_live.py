@@ -101,6 +101,26 @@ def client_run(client, example: str, baselines: list[str]) -> dict:
     return dict(wall=wall, frames=n, reported=reported)
 
 
+MEMORY_RUNS = 100
+
+
+def rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory_growth(server, client, example: str) -> dict:
+    """The server's resident memory before and after ``MEMORY_RUNS`` short runs (CSGM, 20 steps, TV)."""
+    from gradio_client import handle_file
+
+    before = rss_mb(server.proc.pid)
+    for _ in range(MEMORY_RUNS):
+        client.predict(image=handle_file(example), csgm__iters=20, baselines=["tv"], api_name="/reconstruct")
+    return dict(before=before, after=rss_mb(server.proc.pid))
+
+
 def browser_run(url: str) -> dict:
     """Wall time Run → "done" and the result image's changes per second while running."""
     from playwright.sync_api import sync_playwright
@@ -156,6 +176,8 @@ def measure(app_dir: Path) -> dict:
                          for name, b in RUNS.items()}
         print(f"[{app_dir}] browser…", flush=True)
         res["browser"] = browser_run(server.url)
+        print(f"[{app_dir}] memory over {MEMORY_RUNS} short runs…", flush=True)
+        res["memory"] = memory_growth(server, client, example)
     finally:
         server.close()
     return res
@@ -171,6 +193,10 @@ def table(label: str, r: dict) -> str:
                      f"{cl[name]['reported']:.2f} | {cl[name]['frames']} |")
     lines += ["", f"Browser (Chromium), default run: Run → done {br['wall']:.2f} s = {br['wall'] / c[d]:.2f}× its compute; "
               f"the result image changed {br['updates']} times, {br['per_s']:.1f} per second while running.", ""]
+    if "memory" in r:
+        mem = r["memory"]
+        lines += [f"Server memory (RSS) over {MEMORY_RUNS} short runs: {mem['before']:.0f} → {mem['after']:.0f} MB "
+                  f"(+{mem['after'] - mem['before']:.0f} MB).", ""]
     return "\n".join(lines)
 
 

@@ -41,19 +41,25 @@ def ssim(x: torch.Tensor, ref: torch.Tensor, data_range: float = 1.0) -> float:
 _ALEX_FILE = "alexnet-owt-7be5be79.pth"
 
 
+def _may_download() -> bool:
+    flag = os.environ.get("GENPRIOR_LPIPS_DOWNLOAD")
+    return flag == "1" or (flag != "0" and bool(os.environ.get("SPACE_ID")))
+
+
 @lru_cache(maxsize=1)
 def _lpips_model() -> tuple[object | None, str]:
     """(model, "") when LPIPS-Alex loads with its real AlexNet backbone, else (None, reason).
 
     The backbone comes from torchvision's cache (``$TORCH_HOME/hub/checkpoints``); without it we try a
-    download only when ``GENPRIOR_LPIPS_DOWNLOAD=1`` (a Space with internet), never a random trunk.
+    download only where there is internet: on a Hugging Face Space (``SPACE_ID`` set; the app warms this
+    up at start) or with ``GENPRIOR_LPIPS_DOWNLOAD=1`` (``=0`` forbids it) — never a random trunk.
     """
     try:
         import lpips  # noqa: F401
     except ImportError:
         return None, "the lpips package is not installed"
     cached = Path(torch.hub.get_dir()) / "checkpoints" / _ALEX_FILE
-    if not cached.exists() and os.environ.get("GENPRIOR_LPIPS_DOWNLOAD") != "1":
+    if not cached.exists() and not _may_download():
         return None, f"AlexNet backbone weights not in {cached.parent} (offline; set GENPRIOR_LPIPS_DOWNLOAD=1 to fetch)"
     try:
         import lpips

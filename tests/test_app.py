@@ -243,3 +243,12 @@ def test_readme_gradio_client_example_runs(served, capsys):
         os.chdir(cwd)
     out = capsys.readouterr().out
     assert "\ndone — CSGM: 200 iterations" in out and "TV (λ = 0.01, fixed)" in out, out
+
+
+def test_presets_name_their_tabs_inputs(served):
+    app, _ = served
+    from genprior_demo.ui.presets import PRESETS
+
+    assert len({p.key for p in PRESETS}) == len(PRESETS) >= 7
+    for p in PRESETS:
+        assert set(p.values) <= set(app.TABS[p.tab].inputs), (p.key, set(p.values) - set(app.TABS[p.tab].inputs))

@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from genprior_demo import metrics
@@ -25,3 +26,15 @@ def test_lpips_is_real_or_reported_unavailable():
         assert status == "" and abs(d) < 1e-6
     m = metrics.all_metrics(x, x)
     assert set(m) == {"psnr", "ssim", "lpips"} and m["lpips"] == d
+
+
+@pytest.mark.parametrize("env,allowed", [({}, False), ({"SPACE_ID": "user/demo"}, True),
+                                         ({"SPACE_ID": "user/demo", "GENPRIOR_LPIPS_DOWNLOAD": "0"}, False),
+                                         ({"GENPRIOR_LPIPS_DOWNLOAD": "1"}, True)])
+def test_lpips_weights_are_fetched_only_where_there_is_internet(monkeypatch, env, allowed):
+    """A Hugging Face Space (SPACE_ID) has internet: LPIPS fetches its backbone there; offline it stays n/a."""
+    for k in ("SPACE_ID", "GENPRIOR_LPIPS_DOWNLOAD"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert metrics._may_download() is allowed

@@ -219,3 +219,28 @@ def test_uair_network_appears_beside_the_iterative_methods():
     last = run_all(image=R.example_images()[0], operator="denoise", op_params={}, noise=0.1,
                    knobs={"iters": 5, "restarts": 1}, baselines=[])[-1]
     assert [r[0] for r in last["table"]] == ["CSGM"] and last["uair"] is None
+
+
+def test_every_reconstruct_preset_is_a_valid_request():
+    """Each preset's values name page inputs and pass the same validation as a Run (its operator and method
+    exist, its parameters are in range); its caption names the paper and reads our report."""
+    from genprior_demo.ui.presets import PRESETS
+
+    names = {"source", "image", "operator", "noise", "generator", "method", "baselines", "seed",
+             *R.METHOD_INPUTS, *R.OPERATOR_INPUTS, *R.BASELINE_INPUTS}
+    for p in PRESETS:
+        cap = p.caption()
+        assert cap.count("**") >= 4 and ("Our report" in cap), p.key  # claim, then our number (or why not)
+        if p.tab != "reconstruct":
+            continue
+        assert set(p.values) <= names, (p.key, set(p.values) - names)
+        race = R.page_prepare(p.values)
+        assert race.lanes[0].name == p.values["method"] and race.request["operator"] == p.values["operator"]
+
+
+def test_the_latent_explorer_opens_with_samples_anchors_and_a_grid():
+    gallery, codes, anchors, grid = E.opening(GEN, 0, 1.0, 5, E.empty_anchors())
+    assert len(gallery) == len(codes) >= 3 and anchors == codes[:3]
+    assert grid.shape[0] >= 5 * 32 and grid.dtype == np.uint8
+    sent = [codes[5], None, None]  # "Send z" came first: the person's anchor stays
+    assert E.opening(GEN, 0, 1.0, 5, sent)[2] == [codes[5], codes[1], codes[2]]

@@ -71,6 +71,14 @@ def samples(generator: str, seed, radius) -> tuple[list, list[list[float]]]:
     return [(show(xi, 128), f"sample {i}") for i, xi in enumerate(x)], z.cpu().tolist()
 
 
+def opening(generator: str, seed, radius, n, anchors: list | None) -> tuple:
+    """What the tab shows when first opened: samples, the first three codes as the anchors not yet set
+    (one sent by "Send z" stays) and the interpolation grid between them."""
+    gallery, codes = samples(generator, seed, radius)
+    anchors = [a if a is not None else codes[i] for i, a in enumerate(anchors or empty_anchors())]
+    return gallery, codes, anchors, grid(generator, anchors, n)
+
+
 def encode(image, generator: str) -> tuple[np.ndarray, np.ndarray, list[float], str]:
     """Project an image onto the range of G: z* = argmin ‖G(z) − x‖² (encoder start for AE/VAE)."""
     p = _prior(generator)

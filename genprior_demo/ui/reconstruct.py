@@ -261,6 +261,11 @@ def page_run(values: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The tab's Run: the page's values by input name (``image``, ``operator``, ``noise``, … and the
     per-operator / per-method names of :data:`OPERATOR_INPUTS` / :data:`METHOD_INPUTS`); only the
     selected operator's parameters and the selected method's settings are read (and validated)."""
+    yield from run(page_prepare(values))
+
+
+def page_prepare(values: dict[str, Any]) -> Race:
+    """:func:`prepare` from the page's values by input name (see :func:`page_run`)."""
     op, method = values.get("operator"), values.get("method")
     op_params = {p.name: values[k] for k, (o, p) in OPERATOR_INPUTS.items() if o == op and k in values}
     knobs = {p.name: values[k] for k, (m, p) in METHOD_INPUTS.items() if m == method and k in values}
@@ -269,8 +274,8 @@ def page_run(values: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for k, (b, p) in BASELINE_INPUTS.items():
         if k in values:
             bsets.setdefault(b, {})[p.name] = values[k]
-    yield from reconstruct(image, op, op_params, values.get("noise"), values.get("generator"), method, knobs,
-                           values.get("baselines") or [], values.get("seed"), values.get("mask"), bsets)
+    return prepare(image, op, op_params, values.get("noise"), values.get("generator"), method, knobs,
+                   values.get("baselines") or [], values.get("seed"), values.get("mask"), bsets)
 
 
 def run(race: Race) -> Iterator[dict[str, Any]]:

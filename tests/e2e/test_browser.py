@@ -108,3 +108,20 @@ def test_blind_tab_runs_and_shows_the_surrogate(url, tmp_path):
         assert "blind" in table and "true F" in table
         page.screenshot(path=str(tmp_path / "blind.png"), full_page=False)
         browser.close()
+
+
+def test_a_preset_sets_the_page_runs_and_shows_its_caption(url):
+    """One click on Pajot et al.'s preset: the degradation becomes remove-pixel, the run starts by itself,
+    the caption says what the paper claims and what we measured, the UAIR network's row appears."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser, page = open_page(p, url)
+        page.locator("#gp-preset-pajot-uair").click()
+        page.locator("#gp-preset-caption").get_by_text("Pajot et al.").wait_for(timeout=30_000)
+        assert "Our report" in page.locator("#gp-preset-caption").inner_text()
+        page.wait_for_function("document.querySelector('#gp-status').innerText.includes('done')", timeout=180_000)
+        table = page.locator("#gp-table").inner_text()
+        assert "UAIR network" in table and "CSGM" in table
+        assert page.js_errors == []
+        browser.close()

@@ -47,5 +47,4 @@ def build(shared) -> Tab:
         for frame in U.blind_run(hidden, blind_n, blind_noise, blind_rounds, blind_lr_z, seed):
             yield to_components(out, frame)
 
-    wire_run(run, stop, blind, inputs, out, "blind")
-    return Tab(inputs, out)
+    return Tab(inputs, out, wire_run(run, stop, blind, inputs, out, "blind"), stop)

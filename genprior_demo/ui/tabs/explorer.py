@@ -13,6 +13,7 @@ from .widgets import UploadImage, errors, gpu, tab_control
 @dataclass
 class ExplorerTab:
     generator: gr.Dropdown
+    opened: object = None  # the tab's select event fills it (samples, anchors, grid) the first time
 
 
 def build(shared) -> ExplorerTab:
@@ -59,4 +60,12 @@ def build(shared) -> ExplorerTab:
                   concurrency_limit=2, show_progress="hidden", trigger_mode="always_last")
     walk_mode.change(errors(E.walk), [gen, anchors, walk_t, walk_mode], walk_img, concurrency_id="light")
     gen.input(E.empty_anchors, None, anchors)  # a user change only ("Send z" sets the generator too)
-    return ExplorerTab(gen)
+
+    def open_once(generator, seed_v, radius_v, n, anchors_v, shown):
+        if shown:  # only the first time the tab is opened: later visits keep what the person made
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), True
+        return (*E.opening(generator, seed_v, radius_v, n, anchors_v), True)
+
+    shown = gr.State(False)
+    return ExplorerTab(gen, lambda tab: tab.select(errors(open_once), [gen, seed, radius, n_grid, anchors, shown],
+                                                   [gallery, codes, anchors, grid_img, shown], concurrency_id="light"))

@@ -127,5 +127,5 @@ def build(shared) -> ReconstructTab:
         for frame in R.page_run(dict(values, source=source, image=image, sketch=sketch, mask=mask)):
             yield to_components(out, frame)
 
-    wire_run(run, stop, reconstruct, inputs, out, "reconstruct", concurrency_limit=1)
-    return ReconstructTab(inputs, out, send)
+    handler = wire_run(run, stop, reconstruct, inputs, out, "reconstruct", concurrency_limit=1)
+    return ReconstructTab(inputs, out, handler, stop, send)

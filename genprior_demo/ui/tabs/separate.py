@@ -49,5 +49,4 @@ def build(shared) -> Tab:
         for frame in U.separate_run(digit1, digit2, digit3, separate_observations, separate_rounds, seed):
             yield to_components(out, frame)
 
-    wire_run(run, stop, separate, inputs, out, "separate")
-    return Tab(inputs, out)
+    return Tab(inputs, out, wire_run(run, stop, separate, inputs, out, "separate"), stop)

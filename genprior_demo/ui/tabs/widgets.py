@@ -34,6 +34,9 @@ class Tab:
 
     inputs: dict
     outputs: dict
+    run: Callable | None = None  # what Run does, for other triggers (a preset): ``rerun(tab, trigger)``
+    stop: gr.Button | None = None
+
 
 
 def loss_plot(label: str) -> gr.LinePlot:
@@ -114,11 +117,18 @@ def run_stop(out: dict, run_label: str, run_id: str, status_id: str) -> tuple[gr
 
 def wire_run(run: gr.Button, stop: gr.Button, handler: Callable, inputs: dict, out: dict, api_name: str, **kw):
     """Run streams ``handler``'s frames into the tab's outputs on the shared heavy queue (one endpoint,
-    named parameters from ``inputs``); Stop cancels it."""
+    named parameters from ``inputs``); Stop cancels it. Returns the Tab's ``run`` (for :func:`rerun`)."""
     ev = run.click(errors(handler), inputs_kwargs=inputs, outputs=list(out.values()), concurrency_id="heavy",
                    api_name=api_name, show_progress="hidden", **kw)
     stop.click(None, None, None, cancels=[ev])
-    return ev
+    return handler
+
+
+def rerun(tab: Tab, dependency) -> None:
+    """After ``dependency`` (an event), run ``tab`` as its Run button does; its Stop cancels this one too."""
+    ev = dependency.then(errors(tab.run), inputs_kwargs=tab.inputs, outputs=list(tab.outputs.values()),
+                         concurrency_id="heavy", show_progress="hidden", api_visibility="private")
+    tab.stop.click(None, None, None, cancels=[ev])
 
 
 def tab_control(name: str, **kw) -> gr.components.Component:
