@@ -27,7 +27,7 @@ from genprior_demo.ui.tabs.widgets import errors, rerun
 CSS = """
 .gp-img img, .gp-thumbs img, #gp-compare img { image-rendering: pixelated; object-fit: contain !important; }
 #gp-status { min-height: 2.2em; }
-.gallery-item img, .gallery-item { max-width: 56px; max-height: 56px; }
+#gp-examples .gallery-item img, #gp-examples .gallery-item { max-width: 56px; max-height: 56px; }
 """
 
 

@@ -64,11 +64,14 @@ def csgm_caption() -> str:
 def iagan_caption() -> str:
     claim = ("**Abu Hussein et al. (Tables 2–3):** adapting the generator to the image (IAGAN) and "
              "back-projecting beat CSGM on super-resolution ×4 (their bicubic filter; ours is a box filter).")
-    h = "### ×4, σ = 0.000"
-    vals = [(lbl, _table("sr", row, h)) for lbl, row in (("IAGAN-BP", "IAGAN-BP (mnist-vae)"),
-                                                           ("CSGM", "CSGM (mnist-vae)"), ("bicubic", "bicubic"))]
-    parts = [", ".join(f"{lbl} {v:.1f} dB" for lbl, v in vals)] if all(v is not None for _, v in vals) else []
+    parts = _rows("sr", "### ×4, σ = 0.000", IAGAN_BP="IAGAN-BP (mnist-vae)", CSGM="CSGM (mnist-vae)", bicubic="bicubic")
     return claim + "  \n" + _report(parts, "super-resolution") + " (§2, ×4, VAE, 50 test digits)"
+
+
+def _rows(section: str, heading: str, **rows: str) -> list[str]:
+    """One clause "label x dB, …" from a report table's rows (label ← row prefix), or none if any is missing."""
+    vals = [(lbl.replace("_", "-"), _table(section, row, heading)) for lbl, row in rows.items()]
+    return [", ".join(f"{lbl} {v:.1f} dB" for lbl, v in vals)] if all(v is not None for _, v in vals) else []
 
 
 def iagan_ood_caption() -> str:
@@ -91,10 +94,7 @@ def npgd_caption() -> str:
 def duff_caption() -> str:
     claim = ("**Duff et al. (Figs. 9–11):** relaxing the hard constraint x = G(z) (x = G(z) + u with a sparse or "
              "TV penalty on u) helps when the image is not exactly in the generator's range.")
-    h = "### tomography"
-    vals = [(lbl, _table("shapes", row, h)) for lbl, row in (("hard", "hard (shapes-vae)"),
-                                                              ("TV-sparse", "tv-sparse (shapes-vae)"), ("TV", "TV"))]
-    parts = [", ".join(f"{lbl} {v:.1f} dB" for lbl, v in vals)] if all(v is not None for _, v in vals) else []
+    parts = _rows("shapes", "### tomography", hard="hard (shapes-vae)", TV_sparse="tv-sparse (shapes-vae)", TV="TV")
     return claim + "  \n" + _report(parts, "Shapes tomography") + " (§4, Shapes VAE, 30 angles)"
 
 

@@ -34,7 +34,7 @@ def build(shared) -> ExplorerTab:
             enc_msg = gr.Markdown()
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="samples (click one)", columns=6, height=240)
-            anchor_view = gr.Gallery(label="anchors 1, 2, 3", columns=3, height=150)
+            anchor_view = gr.Gallery(label="anchors 1, 2, 3", columns=3, height=150, object_fit="contain")
             with gr.Row():
                 n_grid = tab_control("grid")
                 grid_btn = gr.Button("Render the interpolation grid")

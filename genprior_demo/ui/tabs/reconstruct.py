@@ -50,8 +50,10 @@ def build(shared) -> ReconstructTab:
         with gr.Column(scale=1, min_width=300):
             with gr.Tabs():
                 with gr.Tab("Example / upload") as t_img:
-                    inputs["image"] = UploadImage(label="input image", height=180, sources=["upload", "clipboard"])
-                    gr.Examples(R.example_images(), inputs=inputs["image"], examples_per_page=16, label="examples")
+                    inputs["image"] = UploadImage(label="input image", height=180, sources=["upload", "clipboard"],
+                                                  elem_classes="gp-img")  # enlarged, crisp
+                    gr.Examples(R.example_images(), inputs=inputs["image"], examples_per_page=16, label="examples",
+                                elem_id="gp-examples")
                 with gr.Tab("Draw") as t_draw:
                     inputs["sketch"] = CheckedEditor(type="numpy", image_mode="RGBA", label="draw a digit", height=260,
                                                      sources=(), transforms=("crop",), canvas_size=(280, 280),
