@@ -110,16 +110,14 @@ def _load_input(a, channels: int, size: int, dataset: str):
     if len(sources) != 1:
         raise UsageError("give exactly one of --image, --mnist-test-index, --shapes-seed, --input-tensor")
     if a.input_tensor is not None:  # the exact x of a downloaded run: used as is, not converted again
-        import torch
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
+        from .runs import read_input
 
         try:
-            x = load_file(a.input_tensor)["x"]
-        except (FileNotFoundError, SafetensorError, KeyError, OSError) as e:
-            raise UsageError(f"cannot read --input-tensor {a.input_tensor}: {e}") from None
-        if tuple(x.shape) != (1, channels, size, size) or not torch.isfinite(x).all() or x.min() < 0 or x.max() > 1:
-            raise UsageError(f"--input-tensor must hold x of shape (1, {channels}, {size}, {size}) in [0, 1], "
+            x = read_input(a.input_tensor)
+        except ValueError as e:
+            raise UsageError(f"--input-tensor: {e}") from None
+        if tuple(x.shape) != (1, channels, size, size):
+            raise UsageError(f"--input-tensor must hold x of shape (1, {channels}, {size}, {size}) for this generator, "
                              f"got {tuple(x.shape)}")
         return x, [f"exact input from {a.input_tensor}"]
     if a.image is not None:

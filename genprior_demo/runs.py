@@ -80,9 +80,6 @@ def gif(trajectory: list[tuple[int, np.ndarray]], side: int = 192, max_frames: i
 def read_run(path: str | Path) -> tuple[dict[str, Any], torch.Tensor]:
     """A run.json (and the input it names, beside it) checked for what a run file must hold; a bad file
     is a ValueError with what is wrong. Reads JSON and safetensors only."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no such run file: {path}")
@@ -102,10 +99,18 @@ def read_run(path: str | Path) -> tuple[dict[str, Any], torch.Tensor]:
     name = Path(str(run["input"]))
     if name.is_absolute() or ".." in name.parts:
         raise ValueError(f"the input must be a file beside run.json, got {run['input']!r}")
+    return run, read_input(path.parent / name)
+
+
+def read_input(path: str | Path) -> torch.Tensor:
+    """A run's exact input x — safetensors ``{"x": (1, C, H, W)}``, finite, in [0, 1] — or a ValueError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     try:
-        x = load_file(str(path.parent / name))["x"]
-    except (FileNotFoundError, SafetensorError, KeyError) as e:
-        raise ValueError(f"cannot read the run's input {path.parent / name}: {e}") from None
+        x = load_file(str(path))["x"]
+    except (FileNotFoundError, SafetensorError, KeyError, OSError) as e:
+        raise ValueError(f"cannot read the run's input {path}: {e}") from None
     if x.ndim != 4 or x.shape[0] != 1 or not torch.isfinite(x).all() or x.min() < 0 or x.max() > 1:
         raise ValueError(f"the run's input must be one finite image (1, C, H, W) in [0, 1], got {tuple(x.shape)}")
-    return run, x
+    return x

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..config import BiharmonicConfig, NaiveConfig, TikhonovConfig, TVConfig, WienerConfig
-from ..physics.base import cg_iter
+from ..physics.base import cg, cg_iter
 from ..streams import drain
 from .base import Emitter, StepStream, data_step, register, residual_norm
 from .tvops import div, grad, tv
@@ -103,15 +103,15 @@ def tikhonov(problem, prior=None, cfg: TikhonovConfig = TikhonovConfig()) -> Ste
     with torch.no_grad():
         b = physics.A_adjoint(problem.y)
 
-    def cg(alpha):
-        return cg_iter(lambda v: physics.AtA(v) + alpha * v, b, iters=cfg.iters, tol=1e-7)
+    def normal(alpha):  # v ↦ (AᵀA + αI)v
+        return lambda v: physics.AtA(v) + alpha * v
 
     def solve(alpha):
         with torch.no_grad():
-            return drain(cg(alpha))
+            return cg(normal(alpha), b, iters=cfg.iters, tol=1e-7)
 
     alpha, label = _weights(problem, cfg, "tikhonov", cfg.alpha, solve)
-    it_ = cg(alpha)
+    it_ = cg_iter(normal(alpha), b, iters=cfg.iters, tol=1e-7)
     it, x = 0, torch.zeros_like(b)
     while True:
         with torch.no_grad():

@@ -317,15 +317,15 @@ def run(race: Race) -> Iterator[dict[str, Any]]:
               if lead.error is None else f"{lead.label} failed: {lead.error}")
     if lpips_status():
         status += f"  \nLPIPS n/a: {lpips_status()}"
-    last = view.frame(history, status, full=True, gt=base["gt"])
-    yield {**base, **last, "download": _download(race, base, last, view.trajectory)}
+    final = {**base, **view.frame(history, status, full=True, gt=base["gt"])}
+    yield {**final, "download": _download(race, final, view.trajectory)}
 
 
 RUNS_DIR = Path(tempfile.gettempdir()) / "genprior_demo-runs"
 RUNS_KEPT = 32  # older downloads are deleted (a Space's disk is small)
 
 
-def _download(race: Race, base: dict, last: dict, trajectory) -> str | None:
+def _download(race: Race, final: dict, trajectory) -> str | None:
     """The run as a zip (:mod:`genprior_demo.runs`): request, exact input, metrics, images, trajectory GIF."""
     from ..runs import write_run
 
@@ -336,8 +336,8 @@ def _download(race: Race, base: dict, last: dict, trajectory) -> str | None:
         old.unlink(missing_ok=True)
     r = race.request
     path = RUNS_DIR / f"run-{r['method']}-{r['operator']}-seed{r['seed']}-{time.strftime('%Y%m%d-%H%M%S')}-{id(race) % 10000}.zip"
-    images = {k: base.get(k) if k in base else last.get(k) for k in ("gt", "obs", *LANE_OUTPUTS)}
-    return str(write_run(path, r, race.problem.x[:1], images, last["table"], TABLE_HEADERS, trajectory))
+    images = {k: final[k] for k in ("gt", "obs", *LANE_OUTPUTS)}
+    return str(write_run(path, r, race.problem.x[:1], images, final["table"], TABLE_HEADERS, trajectory))
 
 
 GALLERY_PERIOD = 0.5  # seconds between updates of the restarts gallery and their spread (each image is a file)
@@ -370,7 +370,7 @@ class _View:
                 if full or now - self.gallery_at >= GALLERY_PERIOD:  # 8 thumbnails cost more than the rest of a frame
                     self.gallery_at = now
                     f.update(_lead_extras(ln.step, target))
-                self.trajectory.append((ln.step.iteration, show(ln.step.x[0], LIVE)))
+                self.trajectory.append((ln.step.iteration, f[key] if target == LIVE else show(ln.step.x[0], LIVE)))
         if gt is not None and f.get("result") is not None:  # the slider only on the last frame, full size
             f["compare"] = (gt, f["result"])
         return f
