@@ -46,7 +46,8 @@ def test_pick_example_run_and_see_results(url, tmp_path):
         browser, page = open_page(p, url)
         page.locator(".gallery-item").first.wait_for(timeout=60_000)
         page.locator(".gallery-item").first.click()
-        page.wait_for_timeout(500)
+        # the example reaches the input through a server round trip: Run before it lands is refused
+        page.locator("#gp-input img").wait_for(timeout=60_000)
         run = page.locator("#gp-run")
         assert run.is_visible() and run.bounding_box()["y"] < 800, "Run must be visible without scrolling"
         box = page.locator("#gp-result").bounding_box()

@@ -51,7 +51,7 @@ def build(shared) -> ReconstructTab:
             with gr.Tabs():
                 with gr.Tab("Example / upload") as t_img:
                     inputs["image"] = UploadImage(label="input image", height=180, sources=["upload", "clipboard"],
-                                                  elem_classes="gp-img")  # enlarged, crisp
+                                                  elem_classes="gp-img", elem_id="gp-input")  # enlarged, crisp
                     gr.Examples(R.example_images(), inputs=inputs["image"], examples_per_page=16, label="examples",
                                 elem_id="gp-examples")
                 with gr.Tab("Draw") as t_draw:
