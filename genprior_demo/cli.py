@@ -304,7 +304,7 @@ def _cmd_train(a) -> int:
 
     if a.name not in SPECS:
         raise UsageError(f"unknown generator {a.name!r}; choose from {', '.join(SPECS)}")
-    entry = train(a.name, a.data_root, a.epochs, a.minutes, a.seed, a.threads, pick_device(a.device))
+    entry = train(a.name, a.data_root, a.epochs, a.minutes, a.seed, a.threads, pick_device(a.device), resume=a.resume)
     print(json.dumps(entry, indent=2))
     return 0
 
@@ -338,16 +338,32 @@ def _cmd_train_uair(a) -> int:
 
 
 def _cmd_bench_quality(a) -> int:
-    from .experiments.bench_quality import EXPERIMENTS, bench_quality
+    from .experiments.bench_quality import EXPERIMENTS, bench_quality, parse_shard
 
     exps = [e.strip() for e in a.experiments.split(",") if e.strip()]
     bad = set(exps) - set(EXPERIMENTS)
     if bad:
         raise UsageError(f"unknown experiment(s) {', '.join(sorted(bad))}; choose from {', '.join(EXPERIMENTS)}")
+    try:
+        shard = parse_shard(a.shard)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     if a.threads:
         import torch
         torch.set_num_threads(a.threads)
-    bench_quality(a.data_root or os.environ.get("GENPRIOR_DATA_ROOT"), a.n, exps)
+    bench_quality(a.data_root or os.environ.get("GENPRIOR_DATA_ROOT"), a.n, exps, shard,
+                  Path(a.out) if a.out else None)
+    return 0
+
+
+def _cmd_bench_quality_merge(a) -> int:
+    from .experiments.bench_quality import merge_shards
+
+    try:
+        merged = merge_shards([Path(d) for d in a.shards])
+    except (FileNotFoundError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    print(f"merged sections {', '.join(merged)} into docs/RESULTS.md and docs/results.json")
     return 0
 
 
@@ -398,6 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=None)
     t.add_argument("--device", default=None)
+    t.add_argument("--resume", action="store_true",
+                   help="continue from checkpoints/.state/ (Duff-style generators; --minutes counts the total)")
     t.set_defaults(func=_cmd_train)
 
     tp = sub.add_parser("train-projector", help="train the NPGD projector image → latent of a generator")
@@ -448,7 +466,16 @@ def build_parser() -> argparse.ArgumentParser:
     bq.add_argument("--n", type=int, default=50)
     bq.add_argument("--experiments", default="cs,sr,deblur,shapes,pgd", help="comma-separated; see docs/RESULTS.md")
     bq.add_argument("--threads", type=int, default=None, help="torch threads (1 when another job shares the CPU)")
+    bq.add_argument("--shard", default=None, metavar="K/N",
+                    help="run only shard K of N (every N-th experiment from the K-th; K = 1..N, as a job array "
+                         "numbers its tasks); results go to --out, then `bench-quality-merge`")
+    bq.add_argument("--out", default=None, help="folder for a shard's results.json and figures "
+                                                "(default docs/shards/shard-K-of-N)")
     bq.set_defaults(func=_cmd_bench_quality)
+
+    bm = sub.add_parser("bench-quality-merge", help="fold shards' results into docs/RESULTS.md and docs/results.json")
+    bm.add_argument("shards", nargs="+", help="the shards' --out folders")
+    bm.set_defaults(func=_cmd_bench_quality_merge)
 
     e = sub.add_parser("evaluate", help="projection NRMSE of a generator on held-out images → manifest")
     e.add_argument("name")

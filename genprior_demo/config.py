@@ -61,12 +61,18 @@ class CSGMBPConfig(CSGMConfig):
     bp_eta: float = knob(0.0, 0.0, 10.0, "η of the regularised back-projection (0 = exact A†)", log=True)  # paper: η>0 only for noisy deblurring
 
 
+INITS = ("prior", "encoder")  # where latent restarts start: draws of the latent prior, or restart 0 at E(A†y)
+INIT_HELP = "start: draws of the latent prior, or the first restart at the encoder's code of A†y (AE/VAE)"
+
+
 @dataclass(frozen=True)
 class HardConfig(CSGMConfig):
-    """Duff et al.'s hard constraint x = G(z): CSGM started from the encoder's code (AE/VAE)."""
+    """Duff et al.'s hard constraint x = G(z): CSGM from draws of the latent prior (their §4), or with
+    its first restart at the encoder's code of A†y (``init="encoder"``, AE/VAE; their Fig. 8 compares starts)."""
 
-    restarts: int = knob(4, 1, 64, "restarts (the first starts at the encoder's code)")
+    restarts: int = knob(4, 1, 64, "restarts, run as one batch")
     lam: float = knob(0.01, 0.0, 10.0, "weight of ‖z‖²", log=True)  # Duff et al. tune λ per task; 0.01 here
+    init: str = field(default="prior", metadata=dict(choices=INITS, help=INIT_HELP))
 
 
 @dataclass(frozen=True)
@@ -110,10 +116,11 @@ class RelaxedConfig:
     (proximal) gradient steps: Adam on z, a proximal gradient step on u."""
 
     iters: int = knob(300, 1, 5000, "alternating iterations")
-    restarts: int = knob(4, 1, 64, "restarts (the first starts at the encoder's code, if any)")
+    restarts: int = knob(4, 1, 64, "restarts, run as one batch")
     lr: float = knob(0.05, 1e-4, 1.0, "Adam learning rate on z", log=True)
     lam: float = knob(0.1, 0.0, 100.0, "λ: weight of the offset penalty R(u)", log=True)  # Duff et al. tune λ per task
     mu: float = knob(0.01, 0.0, 100.0, "μ: weight of ‖z‖² relative to R(u)", log=True)
+    init: str = field(default="encoder", metadata=dict(choices=INITS, help=INIT_HELP))  # ours since v1 (Duff et al. do not say)
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
     seed: int = seed_knob("random seed")
 

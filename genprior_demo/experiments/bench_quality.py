@@ -91,8 +91,9 @@ class Report:
     """docs/RESULTS.md, rewritten section by section: a run of some experiments keeps the others'
     sections (each says its own n and date) and the hand-written discussion below ``MARK``."""
 
-    def __init__(self, path: Path, n: int):
-        self.path, self.n = path, n
+    def __init__(self, path: Path, n: int, markdown: bool = True):
+        self.path, self.n, self.markdown = path, n, markdown
+        self.dir = path.parent  # figures go beside the report
         self.store_path = path.parent / "results.json"
         self.sections: dict = {}  # read from the store under the lock at each add
         self.raw: dict = {}
@@ -112,6 +113,9 @@ class Report:
         print("\n".join(text.rstrip("\n").split("\n")[-2:]), flush=True)  # the newest rows
 
     def write(self):
+        if not self.markdown:  # a shard: its store only; `bench-quality-merge` writes RESULTS.md
+            self.store_path.write_text(json.dumps(dict(sections=self.sections, raw=self.raw), indent=1))
+            return
         old = self.path.read_text() if self.path.exists() else ""
         if MARK in old:  # keep the latest hand-written part (it may be edited while a run goes on)
             self.discussion = old.split(MARK, 1)[1]
@@ -195,7 +199,7 @@ def exp_pgd(x, x_val, rep: Report, n_curve: int = 10):
             lines.append(f"| {m} ({prior.name}) [η = {eta:g}] | {summary(r)} | {grid} |")
             raw[f"{m} ({prior.name})"] = r["psnr"]
             curves[f"{m} ({prior.name}), η = {eta:g}"] = convergence(x[:n_curve], *cs, m, prior, {"eta": eta})
-    _plot_convergence(curves, DOCS / "pgd_convergence.png")
+    _plot_convergence(curves, rep.dir / "pgd_convergence.png")
     lines.append(f"\n![PSNR vs iteration and vs seconds](pgd_convergence.png)\n\n_Curves: mean PSNR over the first "
                  f"{n_curve} test digits, one batched run each._\n")
     # NPGD on the other problems of the slides: super-resolution ×2 and inpainting, beside CSGM and the naive inverse
@@ -235,7 +239,7 @@ def exp_cs(x, x_val, rep: Report, ms=(25, 50, 100, 150, 200, 300, 500)):
             lines += [f"\n{title}\n", head]
             lines += [f"| {name} | " + " | ".join(cell(v) for v in d.values()) + " |" for name, d in res.items()]
         lines.append("\n![PSNR vs m](cs_psnr_vs_m.png)\n")
-        _plot(res, DOCS / "cs_psnr_vs_m.png")
+        _plot(res, rep.dir / "cs_psnr_vs_m.png")
         rep.add("cs", "\n".join(lines), {n: {k: dict(psnr=v["psnr"], sec=v["sec"]) for k, v in d.items()} for n, d in res.items()})
 
 
@@ -560,20 +564,98 @@ def exp_uair(x, rep: Report, n_dip: int = 10, x_val=None):
     rep.add("uair", "\n".join(lines) + "\n", raw)
 
 
-def bench_quality(data_root: str | None, n: int, experiments: list[str]) -> None:
-    print(f"bench-quality: seed {SEED}, {n} test images, experiments {experiments}", flush=True)
-    x = test_images("mnist", n, data_root)
-    from ..data import load_mnist
+RUNNERS = {  # experiment → how it runs on the shared inputs (x: test digits, x_val: validation digits)
+    "cs": lambda c: exp_cs(c.x, c.x_val, c.rep), "sr": lambda c: exp_sr(c.x, c.x_val, c.rep),
+    "deblur": lambda c: exp_deblur(c.x, c.x_val, c.rep), "shapes": lambda c: exp_shapes(c.n, c.rep),
+    "pgd": lambda c: exp_pgd(c.x, c.x_val, c.rep), "blind": lambda c: exp_blind(c.x, c.rep, x_val=c.x_val[:8]),
+    "bss": lambda c: exp_bss(c.x, c.rep), "uair": lambda c: exp_uair(c.x, c.rep, x_val=c.x_val),
+}
+EXPERIMENTS = tuple(RUNNERS)
 
-    x_val = load_mnist(data_root, train=False)[9000:9010]
-    rep = Report(DOCS / "RESULTS.md", n)
-    run_exp = {"pgd": lambda: exp_pgd(x, x_val, rep), "cs": lambda: exp_cs(x, x_val, rep), "sr": lambda: exp_sr(x, x_val, rep),
-               "deblur": lambda: exp_deblur(x, x_val, rep), "shapes": lambda: exp_shapes(n, rep),
-               "blind": lambda: exp_blind(x, rep, x_val=load_mnist(data_root, train=False)[9000:9008]), "bss": lambda: exp_bss(x, rep), "uair": lambda: exp_uair(x, rep, x_val=x_val)}
-    for e in experiments:
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """"k/n" (1 ≤ k ≤ n, as a job array numbers its tasks) → (k, n); None → no sharding."""
+    if text is None:
+        return None
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard must look like k/n (e.g. 2/4), got {text!r}") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {text}: need 1 ≤ k ≤ n")
+    return k, n
+
+
+def shard_of(experiments: list[str], shard: tuple[int, int] | None) -> list[str]:
+    """The experiments shard k of n runs: every n-th one from the k-th, so the n shards together run each
+    experiment exactly once (the unit of work is a whole experiment: each tunes on its own validation set)."""
+    if shard is None:
+        return list(experiments)
+    k, n = shard
+    return [e for i, e in enumerate(experiments) if i % n == k - 1]
+
+
+def shard_dir(shard: tuple[int, int], root: Path = DOCS / "shards") -> Path:
+    return root / f"shard-{shard[0]}-of-{shard[1]}"
+
+
+class _Context:
+    def __init__(self, data_root, n, rep):
+        from ..data import load_mnist
+
+        self.n, self.rep = n, rep
+        self.x = test_images("mnist", n, data_root)
+        self.x_val = load_mnist(data_root, train=False)[9000:9010]
+
+
+def bench_quality(data_root: str | None, n: int, experiments: list[str], shard: tuple[int, int] | None = None,
+                  out: Path | None = None) -> list[str]:
+    """Run ``experiments`` (those of ``shard`` k/n only, when given) and write their sections: to
+    docs/RESULTS.md and docs/results.json, or — for a shard — to ``out`` (default docs/shards/shard-k-of-n/),
+    whose results.json and figures ``merge_shards`` folds into docs/. Returns the experiments run."""
+    todo = shard_of(experiments, shard)
+    where = out or (shard_dir(shard) if shard else DOCS)
+    where.mkdir(parents=True, exist_ok=True)
+    print(f"bench-quality: seed {SEED}, {n} test images, experiments {todo}"
+          + (f" (shard {shard[0]}/{shard[1]} of {experiments})" if shard else "") + f" → {where}", flush=True)
+    rep = Report(where / "RESULTS.md", n, markdown=shard is None)
+    ctx = _Context(data_root, n, rep) if todo else None
+    for e in todo:
         t = time.time()
-        run_exp[e]()
+        RUNNERS[e](ctx)
         print(f"[{e} took {time.time() - t:.0f} s]", flush=True)
+    return todo
 
 
-EXPERIMENTS = ("cs", "sr", "deblur", "shapes", "pgd", "blind", "bss", "uair")
+def merge_shards(shard_dirs: list[Path], docs: Path = DOCS, n: int = 50) -> list[str]:
+    """Fold shards' results (their results.json and figures) into ``docs``: each section a shard wrote
+    replaces the report's section of that name; a section written by two shards is refused (the job
+    array ran one experiment twice). Returns the sections merged."""
+    import shutil
+
+    seen: dict[str, Path] = {}
+    stores = []
+    for d in shard_dirs:
+        d = Path(d)
+        store_path = d / "results.json"
+        if not store_path.is_file():
+            raise FileNotFoundError(f"{d}: no results.json (did that shard finish?)")
+        store = json.loads(store_path.read_text())
+        for key in store.get("sections", {}):
+            if key in seen:
+                raise ValueError(f"section {key!r} is in both {seen[key]} and {d}")
+            seen[key] = d
+        stores.append((d, store))
+    docs.mkdir(parents=True, exist_ok=True)
+    rep = Report(docs / "RESULTS.md", n)
+    with open(rep.store_path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        main = json.loads(rep.store_path.read_text()) if rep.store_path.exists() else {}
+        rep.sections, rep.raw = main.get("sections", {}), main.get("raw", {})
+        for d, store in stores:
+            rep.sections.update(store.get("sections", {}))
+            rep.raw.update(store.get("raw", {}))
+            for fig in d.glob("*.png"):
+                shutil.copy2(fig, docs / fig.name)
+        rep.write()
+    return sorted(seen)

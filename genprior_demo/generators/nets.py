@@ -135,4 +135,53 @@ class SNDiscriminator(nn.Module):
         return self.net(x).flatten()
 
 
-ARCHITECTURES = {"dcgan": DCGANGenerator, "conv-decoder": ConvDecoder}
+class DuffDecoder(nn.Module):
+    """The generator Duff, Campbell & Ehrhardt share between their AE, VAE and GAN (their App. B),
+    scaled to this CPU: latent → dense (n/8)² → 1×(n/8)×(n/8) → three 4×4 stride-2 up-convolutions
+    (64, 64, 32 channels, LeakyReLU) → 3×3 conv → n×n in [0, 1] (sigmoid).
+
+    Where ours differs: their last layer is a dense map from 64·n² features to n² pixels (629 M weights at
+    56×56), replaced by a 3×3 convolution; no dropout (their 0.8 keep-probability), so G is deterministic
+    as the solvers need; three stride-2 steps from n/8 (their strides list two for Shapes, which does not
+    reach n)."""
+
+    def __init__(self, latent_dim: int, size: int = 56, channels: int = 1, widths=(64, 64, 32)):
+        super().__init__()
+        self.latent_dim, self.start = latent_dim, size // 2 ** len(widths)
+        if self.start * 2 ** len(widths) != size:
+            raise ValueError(f"size {size} is not a multiple of {2 ** len(widths)}")
+        self.fc = nn.Sequential(nn.Linear(latent_dim, self.start ** 2), nn.LeakyReLU(0.2, True))
+        layers, cin = [], 1
+        for w in widths:
+            layers += [nn.ConvTranspose2d(cin, w, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+            cin = w
+        self.net = nn.Sequential(*layers, nn.Conv2d(cin, channels, 3, 1, 1), nn.Sigmoid())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.fc(z).view(-1, 1, self.start, self.start))
+
+
+class DuffEncoder(nn.Module):
+    """Duff et al.'s shared encoder / critic: three 4×4 stride-2 convolutions (32, 64, 64; LeakyReLU, no
+    normalisation, so a WGAN-GP critic can use it) and one dense head of ``out`` numbers: the code (AE),
+    mean and log-variance (VAE, ``variational``), or the critic's score (GAN, out = 1, returns (B,))."""
+
+    def __init__(self, out: int, size: int = 56, channels: int = 1, widths=(32, 64, 64), variational: bool = False):
+        super().__init__()
+        self.variational, self.out = variational, out
+        layers, cin = [], channels
+        for w in widths:
+            layers += [nn.Conv2d(cin, w, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+            cin = w
+        m = size // 2 ** len(widths)
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        self.head = nn.Linear(cin * m * m, out * (2 if variational else 1))
+
+    def forward(self, x: torch.Tensor):
+        h = self.head(self.features(x))
+        if self.variational:
+            return h.chunk(2, dim=1)
+        return h.flatten() if self.out == 1 else h
+
+
+ARCHITECTURES = {"dcgan": DCGANGenerator, "conv-decoder": ConvDecoder, "duff": DuffDecoder}

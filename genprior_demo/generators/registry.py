@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from .fold import fold_batchnorm
-from .nets import ConvDecoder, ConvEncoder, DCGANDiscriminator, DCGANGenerator, UAIRNet
+from .nets import ConvDecoder, ConvEncoder, DCGANDiscriminator, DCGANGenerator, DuffDecoder, DuffEncoder, UAIRNet
 from .prior import GenerativePrior
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
@@ -34,6 +34,17 @@ SPECS: dict[str, dict] = {
     "shapes-gan": dict(kind="gan", dataset="shapes", latent_dim=100, prior="gaussian",
                        note="DCGAN on Shapes, Gaussian latent"),
 }
+# Duff, Campbell & Ehrhardt's controlled setting: one shared architecture (DuffDecoder / DuffEncoder) for
+# the three kinds, their latent sizes (10 for 56×56 Shapes, 8 for MNIST), a Gaussian-likelihood VAE and a
+# Wasserstein GAN with gradient penalty (train/generators.py says where the recipe differs from theirs).
+for _kind, _what in (("ae", "autoencoder"), ("vae", "Gaussian-likelihood VAE"), ("wgan", "WGAN-GP")):
+    SPECS[f"shapes56-{_kind}"] = dict(
+        kind="gan" if _kind == "wgan" else _kind, dataset="shapes", latent_dim=10, prior="gaussian",
+        arch="duff", size=56, note=f"Duff et al.'s shared architecture on 56×56 Shapes, latent 10: {_what}")
+    SPECS[f"mnist-duff-{_kind}"] = dict(
+        kind="gan" if _kind == "wgan" else _kind, dataset="mnist", latent_dim=8, prior="gaussian",
+        arch="duff", size=32, note=f"Duff et al.'s shared architecture on MNIST, latent 8: {_what}")
+del _kind, _what
 
 
 # Trained UAIR reconstruction networks (Pajot et al. 2019): name → the corruption they invert. The demo's
@@ -78,8 +89,14 @@ def available(path: Path = MANIFEST) -> list[str]:
 
 
 def build(kind: str, latent_dim: int, prior: str, name: str = "random", channels: int = 1,
-          gan_width: int = 64, ae_width: int = 32) -> GenerativePrior:
-    """Fresh (randomly initialised) networks of a kind — for training and for fast tests."""
+          gan_width: int = 64, ae_width: int = 32, arch: str = "default", size: int = 32) -> GenerativePrior:
+    """Fresh (randomly initialised) networks of a kind — for training and for fast tests. ``arch="duff"``:
+    Duff et al.'s shared decoder with an encoder (AE/VAE) or a critic (GAN) of one design, at ``size``."""
+    if arch == "duff":
+        enc = DuffEncoder(latent_dim, size, channels, variational=kind == "vae") if kind != "gan" else None
+        critic = DuffEncoder(1, size, channels) if kind == "gan" else None
+        return GenerativePrior(name, DuffDecoder(latent_dim, size, channels), latent_dim, prior, channels, size,
+                               encoder=enc, discriminator=critic)
     if kind == "gan":
         return GenerativePrior(name, DCGANGenerator(latent_dim, channels, gan_width), latent_dim, prior,
                                channels, discriminator=DCGANDiscriminator(channels, gan_width))
@@ -121,8 +138,15 @@ def load_state(path: Path, sha256: str | None) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path.name} is not a valid safetensors tensor file: {e}") from None
 
 
+def build_spec(name: str, spec: dict | None = None) -> GenerativePrior:
+    """Fresh networks of a shipped generator's design (``SPECS[name]``)."""
+    spec = SPECS[name] if spec is None else spec
+    return build(spec["kind"], spec["latent_dim"], spec["prior"], name, arch=spec.get("arch", "default"),
+                 size=spec.get("size", 32))
+
+
 def prior_from_state(name: str, spec: dict, sd: dict[str, torch.Tensor]) -> GenerativePrior:
-    p = build(spec["kind"], spec["latent_dim"], spec["prior"], name)
+    p = build_spec(name, spec)
     for attr in ("decoder", "encoder", "discriminator"):
         m = getattr(p, attr)
         if m is not None:

@@ -59,12 +59,13 @@ def csgm_bp(problem, prior, cfg: CSGMBPConfig = CSGMBPConfig()) -> StepStream:
     return (yield from with_backprojection(csgm(problem, prior, cfg), problem, cfg.bp_eta))
 
 
-def initial_latents(problem, prior, n_restarts: int, seed: int) -> torch.Tensor:
-    """(B·R, k) starting codes: restart 0 is the encoder's code of A†y (AE/VAE), the others random."""
+def initial_latents(problem, prior, n_restarts: int, seed: int, init: str = "encoder") -> torch.Tensor:
+    """(B·R, k) starting codes drawn from the latent prior; with ``init="encoder"`` restart 0 is the
+    encoder's code of A†y instead (AE/VAE; a GAN has no encoder and keeps its draws)."""
     B = problem.batch
     z = restart_latents(prior, B, n_restarts, seed).view(B, n_restarts, -1)
     with torch.no_grad():
-        if prior.encoder is not None:
+        if init == "encoder" and prior.encoder is not None:
             x0 = problem.physics.A_dagger(problem.y).clamp(0, 1)
             z[:, 0] = prior.encode(x0)
             prior.project(z)
@@ -74,7 +75,7 @@ def initial_latents(problem, prior, n_restarts: int, seed: int) -> torch.Tensor:
 @register("hard", HardConfig, needs_prior=True, title="Hard constraint x = G(z)", objective=OBJECTIVE,
           reference="Duff, Campbell & Ehrhardt, Regularising Inverse Problems with Generative Machine Learning Models, 2021")
 def hard(problem, prior, cfg: HardConfig = HardConfig()) -> StepStream:
-    """CSGM started from the encoder's code of A†y where the generator has an encoder (Duff et al.)."""
+    """CSGM with ‖z‖² from draws of the latent prior, or from the encoder's code of A†y (Duff et al.)."""
     emit = Emitter(cfg.every)
-    z = initial_latents(problem, prior, cfg.restarts, cfg.seed)
+    z = initial_latents(problem, prior, cfg.restarts, cfg.seed, cfg.init)
     return (yield from run_latent(problem, prior, z, cfg, emit, cfg.lam))

@@ -32,7 +32,7 @@ def _relaxed(problem, prior, cfg, kind: str) -> StepStream:
     y, physics = problem.y, problem.physics
     B, R = y.shape[0], cfg.restarts
     R_u, prox = _penalties(kind)
-    z = initial_latents(problem, prior, R, cfg.seed).requires_grad_(True)
+    z = initial_latents(problem, prior, R, cfg.seed, cfg.init).requires_grad_(True)
     u = torch.zeros((B * R, *physics.in_shape), device=y.device)
     y_rep = y.repeat_interleave(R, 0)
     tau = 1.0 / (2 * physics.norm() ** 2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -19,10 +20,16 @@ from ..generators import registry
 from ..generators.prior import GenerativePrior
 
 
-def training_data(dataset: str, data_root: str | None, seed: int) -> torch.Tensor:
+STATE_DIR = registry.CHECKPOINT_DIR / ".state"  # resumable training state (git-ignored)
+
+
+def training_data(dataset: str, data_root: str | None, seed: int, size: int = 32) -> torch.Tensor:
     if dataset == "mnist":
         return load_mnist(data_root, train=True)
-    return make_shapes(60000, seed=10_000 + seed)  # test Shapes use other seeds (see data.py users)
+    if size == 32:
+        return make_shapes(60000, seed=10_000 + seed)  # test Shapes use other seeds (see data.py users)
+    # 60 000 as Duff et al.; in chunks of 5 000 with seeds 20 000 + 100·seed + chunk (test/validation < 1000)
+    return torch.cat([make_shapes(5000, seed=20_000 + 100 * seed + c, size=size) for c in range(12)])
 
 
 def _batches(x: torch.Tensor, bs: int, g: torch.Generator):
@@ -120,6 +127,131 @@ def train_autoencoder(p: GenerativePrior, x: torch.Tensor, epochs: int, minutes:
     return budget.stats()
 
 
+@dataclass(frozen=True)
+class DuffTrainConfig:
+    """Settings of the Duff-style trio (shared architecture). AE: ‖x − G(E(x))‖²; VAE: their eq. 6,
+    ‖x − G(z)‖²/(2ρ²) + KL with ρ = 0.1 (they tune ρ by eye; not stated); GAN: WGAN-GP (Gulrajani et
+    al.: Adam 1e-4, β = (0, 0.9), 5 critic steps per generator step, gradient-penalty weight 10), with an
+    exponential moving average of G (decay 0.999) as the shipped generator."""
+
+    batch: int = 64
+    gan_batch: int = 32  # half of the AE/VAE batch: twice the generator steps per CPU minute
+    lr: float = 1e-3
+    rho: float = 0.1
+    gan_lr: float = 1e-4
+    gan_betas: tuple = (0.0, 0.9)
+    n_critic: int = 5
+    gp: float = 10.0
+    ema: float = 0.999
+
+
+def _gradient_penalty(D, real, fake, g):
+    eps = torch.rand(real.shape[0], 1, 1, 1, generator=g).to(real.device)
+    mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(D(mix).sum(), mix, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g: torch.Generator, device,
+               cfg: DuffTrainConfig = DuffTrainConfig(), resume: bool = False, save_every: float = 120.0) -> dict:
+    """Train one Duff-style generator for ``minutes`` in total (a resumed run counts the time already spent),
+    saving its whole state to checkpoints/.state/ every ``save_every`` seconds."""
+    import copy
+
+    gan = p.discriminator is not None
+    nets = [p.decoder, p.discriminator] if gan else [p.decoder, p.encoder]
+    for m in nets:
+        m.train().requires_grad_(True)
+    if gan:
+        oG = torch.optim.Adam(p.decoder.parameters(), cfg.gan_lr, betas=cfg.gan_betas)
+        oD = torch.optim.Adam(p.discriminator.parameters(), cfg.gan_lr, betas=cfg.gan_betas)
+        opts = [oG, oD]
+        ema = copy.deepcopy(p.decoder).requires_grad_(False)
+    else:
+        opts = [torch.optim.Adam(list(p.decoder.parameters()) + list(p.encoder.parameters()), cfg.lr)]
+        ema = None
+    it, spent = 0, 0.0
+    state_path = STATE_DIR / f"{name}.pt"
+    if resume and state_path.is_file():
+        st = torch.load(state_path, weights_only=True)  # our own file: tensors and numbers only
+        for i, m in enumerate(nets):
+            m.load_state_dict(st[f"net{i}"])
+        for i, o in enumerate(opts):
+            o.load_state_dict(st[f"opt{i}"])
+        if ema is not None:
+            ema.load_state_dict(st["ema"])
+        g.set_state(st["rng"])
+        it, spent = int(st["it"]), float(st["spent"])
+        print(f"resumed {name} at iteration {it} ({spent:.0f} s)", flush=True)
+
+    def save_state():
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        st = {f"net{i}": m.state_dict() for i, m in enumerate(nets)}
+        st.update({f"opt{i}": o.state_dict() for i, o in enumerate(opts)})
+        if ema is not None:
+            st["ema"] = ema.state_dict()
+        st.update(rng=g.get_state(), it=it, spent=spent)
+        tmp = state_path.with_suffix(".tmp")
+        torch.save(st, tmp)
+        tmp.replace(state_path)
+
+    bs = cfg.gan_batch if gan else cfg.batch
+
+    def batch():
+        return x[torch.randint(0, x.shape[0], (bs,), generator=g)].to(device)
+
+    t0, last_save = time.time() - spent, time.time()
+    bar = tqdm(desc=name, mininterval=30, initial=it)
+    while time.time() - t0 < 60 * minutes:
+        if gan:
+            G, D = p.decoder, p.discriminator
+            for _ in range(cfg.n_critic):
+                real = batch()
+                with torch.no_grad():
+                    fake = G(p.sample_latent(bs, g).to(device))
+                ld = D(fake).mean() - D(real).mean() + cfg.gp * _gradient_penalty(D, real, fake, g)
+                oD.zero_grad(set_to_none=True); ld.backward(); oD.step()
+            lg = -D(G(p.sample_latent(bs, g).to(device))).mean()
+            oG.zero_grad(set_to_none=True); lg.backward(); oG.step()
+            with torch.no_grad():
+                decay = min(cfg.ema, (1 + it) / (10 + it))
+                for pe, pg in zip(ema.parameters(), G.parameters()):
+                    pe.lerp_(pg, 1 - decay)
+            losses = dict(critic=ld, gen=lg)
+        else:
+            real = batch()
+            if p.encoder.variational:
+                mu, logvar = p.encoder(real)
+                z = mu + torch.randn(mu.shape, generator=g).to(device) * (0.5 * logvar).exp()
+                kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / bs
+                rec = (p.decoder(z) - real).pow(2).sum() / (2 * cfg.rho ** 2 * bs)
+            else:
+                kl = torch.zeros((), device=device)
+                rec = (p.decoder(p.encoder(real)) - real).pow(2).sum() / bs
+            loss = rec + kl
+            opts[0].zero_grad(set_to_none=True); loss.backward(); opts[0].step()
+            losses = dict(rec=rec, kl=kl)
+        it += 1
+        bar.update(1)
+        if it % 50 == 0:
+            bar.set_postfix({k: f"{float(v.detach()):.4f}" for k, v in losses.items()})
+        spent = time.time() - t0
+        if time.time() - last_save > save_every:
+            save_state()
+            last_save = time.time()
+    save_state()
+    if ema is not None:
+        p.decoder.load_state_dict(ema.state_dict())
+    for m in nets:
+        m.eval().requires_grad_(False)
+    if p.encoder is not None and not p.encoder.variational:  # the Gaussian that samples and the penalty use
+        with torch.no_grad():
+            codes = torch.cat([p.encoder(b.to(device)) for b in x[:20000].split(1000)])
+        p.latent_mean, p.latent_std = codes.mean(0), codes.std(0).clamp_min(1e-3)
+    return dict(iterations=it, epochs_completed=round(it * bs * (cfg.n_critic if gan else 1) / x.shape[0], 2),
+                seconds=round(spent), recipe=str(cfg))
+
+
 def save_grid(p: GenerativePrior, path: Path, seed: int = 0, n: int = 64, scale: int = 4) -> None:
     """An 8×8 grid of samples, enlarged with nearest neighbour so digits are crisp."""
     from torchvision.utils import save_image
@@ -131,16 +263,20 @@ def save_grid(p: GenerativePrior, path: Path, seed: int = 0, n: int = 64, scale:
 
 
 def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: int,
-          threads: int | None, device, out_dir: Path = registry.CHECKPOINT_DIR) -> dict:
+          threads: int | None, device, out_dir: Path = registry.CHECKPOINT_DIR, resume: bool = False) -> dict:
     if threads:
         torch.set_num_threads(threads)
     spec = registry.SPECS[name]
     torch.manual_seed(seed)  # initial weights; every data/latent draw below uses the explicit generator
     g = seeded(seed)
-    p = registry.build(spec["kind"], spec["latent_dim"], spec["prior"], name)
+    p = registry.build_spec(name)
     p.to(device)
-    x = training_data(spec["dataset"], data_root, seed)
-    if spec["kind"] == "gan":
+    x = training_data(spec["dataset"], data_root, seed, spec.get("size", 32))
+    if spec.get("arch") == "duff":
+        stats = train_duff(p, name, x, minutes, g, device, resume=resume)
+    elif resume:
+        raise ValueError(f"--resume is for the Duff-style generators; {name} trains in one go")
+    elif spec["kind"] == "gan":
         stats = train_gan(p, x, epochs, minutes, g, device)
     else:
         stats = train_autoencoder(p, x, epochs, minutes, g, device, variational=spec["kind"] == "vae")
@@ -153,7 +289,7 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
     save_grid(p, out_dir / f"{name}-samples.png")
     entry = dict(
         file=ckpt.name, sha256=registry.sha256_of(ckpt), kind=spec["kind"], dataset=spec["dataset"],
-        resolution=32, channels=1, latent_dim=spec["latent_dim"], latent_prior=spec["prior"],
+        resolution=spec.get("size", 32), channels=1, latent_dim=spec["latent_dim"], latent_prior=spec["prior"],
         architecture=type(p.decoder).__name__ + (f" + {type(p.encoder).__name__}" if p.encoder else "")
         + (f" + {type(p.discriminator).__name__}" if p.discriminator else ""),
         parameters=sum(t.numel() for t in p.decoder.parameters()), note=spec["note"],
