@@ -20,7 +20,7 @@ if TORCH_THREADS > 0 and not torch.cuda.is_available():
 
 from genprior_demo.ui import explorer as E
 from genprior_demo.ui.reconstruct import warm_up
-from genprior_demo.ui.tabs import blind, explorer, reconstruct, separate
+from genprior_demo.ui.tabs import blind, explorer, lab, reconstruct, separate
 from genprior_demo.ui.presets import PRESETS
 from genprior_demo.ui.tabs.widgets import errors, rerun
 
@@ -53,6 +53,9 @@ def build_demo() -> tuple[gr.Blocks, dict]:
                 blind_tab = blind.build(shared)
             with gr.Tab("Separate", id="separate"):
                 separate_tab = separate.build(shared)
+            with gr.Tab("Generator lab", id="lab") as lab_tab:
+                lab_built = lab.build(shared)
+            lab_built.opened(lab_tab)
         built = {"reconstruct": rec, "blind": blind_tab, "separate": separate_tab}
         for p in PRESETS:  # one click: every value of the preset, its tab, its caption, then Run
             tab = built[p.tab]

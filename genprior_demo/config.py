@@ -318,4 +318,5 @@ UI_CONTROLS: dict[str, Param] = {p.name: p for p in (
     Param("radius", 1.0, 0.0, 4.0, 0.1, "radius (× the prior's scale; >1 is far from the prior)"),
     Param("grid", 7, 3, 12, 1, "grid size"),
     Param("walk_t", 0.5, 0.0, 1.0, 0.02, "walk from anchor 1 to anchor 2"),
+    Param("lab_n", 32, 8, 256, 8, "held-out images to project here (2 restarts × 200 steps each)"),
 )}

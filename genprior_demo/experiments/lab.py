@@ -32,6 +32,8 @@ class Projections:
     nrmse: np.ndarray        # (n,) ‖G(z*) − x‖ / ‖x‖
     labels: np.ndarray       # (n,) digit class (MNIST) or -1 (Shapes: no classes)
     meta: dict               # n, restarts, iters, lr, seed, dataset, sha256 of the generator
+    worst_x: torch.Tensor | None = None  # (K, C, H, W) the K worst-represented images (shown without the data set)
+    worst_idx: np.ndarray | None = None  # (K,) their indices, worst first
 
     def summary(self) -> dict:
         return dict(median=float(np.median(self.nrmse)), p90=float(np.percentile(self.nrmse, 90)),
@@ -80,7 +82,8 @@ def save(p: Projections, lab_dir: Path = LAB_DIR) -> Path:
     lab_dir.mkdir(parents=True, exist_ok=True)
     path = cache_path(p.name, lab_dir)
     save_file({"z": p.z.contiguous(), "nrmse": torch.from_numpy(np.ascontiguousarray(p.nrmse, dtype=np.float32)),
-               "labels": torch.from_numpy(p.labels.astype(np.int64))}, str(path),
+               "labels": torch.from_numpy(p.labels.astype(np.int64)), "worst_x": p.worst_x.contiguous(),
+               "worst_idx": torch.from_numpy(p.worst_idx.astype(np.int64))}, str(path),
               metadata={"meta": json.dumps(p.meta, sort_keys=True)})
     return path
 
@@ -97,15 +100,20 @@ def load(name: str, sha256: str | None, lab_dir: Path = LAB_DIR) -> Projections 
         if sha256 is not None and meta.get("sha256") != sha256:
             return None
         t = {k: f.get_tensor(k) for k in f.keys()}
-    return Projections(name, t["z"], t["nrmse"].numpy().astype(np.float64), t["labels"].numpy(), meta)
+    return Projections(name, t["z"], t["nrmse"].numpy().astype(np.float64), t["labels"].numpy(), meta,
+                       t["worst_x"], t["worst_idx"].numpy())
+
+
+WORST = 8
 
 
 def compute(prior, x: torch.Tensor, labels: np.ndarray, restarts: int = 4, iters: int = 300, lr: float = 0.1,
-            seed: int = 0, progress=None) -> Projections:
-    z, e = project(prior, x, restarts, iters, lr, seed=seed, progress=progress)
-    meta = dict(n=int(x.shape[0]), restarts=restarts, iters=iters, lr=lr, seed=seed,
+            seed: int = 0, progress=None, source: str = "held-out test images", chunk: int = 100) -> Projections:
+    z, e = project(prior, x, restarts, iters, lr, chunk=chunk, seed=seed, progress=progress)
+    meta = dict(n=int(x.shape[0]), restarts=restarts, iters=iters, lr=lr, seed=seed, source=source,
                 dataset=prior.meta.get("dataset"), sha256=prior.meta.get("sha256"))
-    return Projections(prior.name, z, e, np.asarray(labels), meta)
+    worst = np.argsort(e)[::-1][:WORST].copy()
+    return Projections(prior.name, z, e, np.asarray(labels), meta, x[torch.from_numpy(worst)].cpu().contiguous(), worst)
 
 
 def prior_draws(prior, n: int, seed: int = PRIOR_SEED) -> torch.Tensor:

@@ -130,4 +130,4 @@ def build(shared) -> ReconstructTab:
             yield to_components(out, frame)
 
     handler = wire_run(run, stop, reconstruct, inputs, out, "reconstruct", concurrency_limit=1)
-    return ReconstructTab(inputs, out, handler, stop, send)
+    return ReconstructTab(inputs, out, handler, stop, send=send)

@@ -36,6 +36,7 @@ class Tab:
     outputs: dict
     run: Callable | None = None  # what Run does, for other triggers (a preset): ``rerun(tab, trigger)``
     stop: gr.Button | None = None
+    opened: Callable | None = None  # ``opened(tab)`` fills the tab when it is selected
 
 
 
