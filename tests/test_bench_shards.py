@@ -1,6 +1,8 @@
 """Sharding the quality report: n shards run each experiment exactly once; merge folds them into one report."""
 import json
 
+import numpy as np
+
 import pytest
 
 from genprior_demo.experiments import bench_quality as B
@@ -47,3 +49,60 @@ def test_two_shards_merge_into_one_report(tmp_path, monkeypatch):
         B.merge_shards([dirs[0], dirs[0]], docs)
     with pytest.raises(FileNotFoundError):
         B.merge_shards([tmp_path / "missing"], docs)
+
+
+def test_log_grid_widens_until_the_best_is_inside():
+    from genprior_demo.experiments.duff_study import tune_log
+
+    calls = []
+
+    def score(v):  # peaked at 10^-5: below the first grid 10^-3…10^1
+        calls.append(v)
+        return -abs(np.log10(v) + 5)
+
+    best, grid, edge = tune_log(score, -3, 1, widen=3)
+    assert best == pytest.approx(1e-5) and not edge and min(grid) == pytest.approx(1e-6)
+    assert len(calls) == len(set(calls)) == 8  # each value scored once
+    best, grid, edge = tune_log(score, -3, 1, widen=1)
+    assert best == pytest.approx(1e-4) and edge  # out of widenings: said, not hidden
+    best, grid, edge = tune_log(lambda v: v, -3, 1, widen=2, cap=100.0)  # never past a setting's maximum
+    assert best == 100.0 and max(grid) == 100.0 and edge
+
+
+def test_relative_noise_means_the_same_on_every_problem():
+    import torch
+
+    from genprior_demo.experiments import duff_study as D
+    from genprior_demo.data import make_shapes
+
+    x = make_shapes(6, 5, D.SIZE)
+    for name in D.PROBLEMS:
+        op = D.operator(name)
+        assert op.norm() == pytest.approx(1.0, rel=0.02)
+        sigma = D.relative_sigma(op, x, 0.1)
+        p = D.problem(op, x, sigma)
+        clean = op.A(x)
+        rel = float((p.y - clean).flatten(1).norm(dim=1).mean() / clean.flatten(1).norm(dim=1).mean())
+        assert rel == pytest.approx(0.1, rel=0.15), name
+        assert torch.isfinite(p.y).all()
+
+
+def test_a_study_table_tunes_every_row_and_reports_the_choice():
+    from genprior_demo.device import seeded
+    from genprior_demo.experiments import duff_study as D
+    from genprior_demo.physics import make_operator
+
+    from .tiny import tiny_prior
+
+    prior = tiny_prior("vae", 4, "gaussian")
+    x = prior(prior.sample_latent(3, seeded(0)))
+    cfg = D.StudyConfig(n_val=2, restarts=1, iters=3, grid=(-2, 0), widen=0)
+    op = make_operator("gaussian-blur", prior.image_shape, size=5, sigma=1.0)
+    rows = D.rows_for([prior], cfg)
+    labels = [r[0] for r in rows]
+    assert any("hard, prior start" in lab for lab in labels)
+    assert any("encoder start" in lab for lab in labels)  # a generator with an encoder gets both starts
+    lines, raw, chosen, curves = D.table("t", op, x, x[:2], 0.05, rows, cfg)
+    assert set(chosen) == set(labels) and all(v in (0.01, 0.1, 1.0) for v in chosen.values())
+    assert len(lines) == 3 + len(rows) and all(len(r["psnr"]) == 3 for r in raw.values())
+    assert all(len(c) == 3 for c in curves.values())  # the whole grid, with its data discrepancy

@@ -84,7 +84,8 @@ def summary(r) -> str:
 
 
 MARK = "<!-- everything below this line is hand-written and kept when bench-quality rewrites the file -->"
-ORDER = ("cs", "sr", "deblur", "shapes", "pgd", "blind", "bss", "uair")
+ORDER = ("cs", "sr", "deblur", "shapes", "duff-deconv", "duff-tomo", "duff-shapes+", "duff-noise", "pgd", "blind",
+         "bss", "uair")
 
 
 class Report:
@@ -569,7 +570,17 @@ RUNNERS = {  # experiment → how it runs on the shared inputs (x: test digits, 
     "deblur": lambda c: exp_deblur(c.x, c.x_val, c.rep), "shapes": lambda c: exp_shapes(c.n, c.rep),
     "pgd": lambda c: exp_pgd(c.x, c.x_val, c.rep), "blind": lambda c: exp_blind(c.x, c.rep, x_val=c.x_val[:8]),
     "bss": lambda c: exp_bss(c.x, c.rep), "uair": lambda c: exp_uair(c.x, c.rep, x_val=c.x_val),
+    "duff-deconv": lambda c: _duff().exp_problem("deconvolution", c.n, c.rep),
+    "duff-tomo": lambda c: _duff().exp_problem("tomography", c.n, c.rep),
+    "duff-shapes+": lambda c: _duff().exp_shapes_plus(c.n, c.rep),
+    "duff-noise": lambda c: _duff().exp_noise(c.n, c.rep),
 }
+
+
+def _duff():
+    from . import duff_study
+
+    return duff_study
 EXPERIMENTS = tuple(RUNNERS)
 
 

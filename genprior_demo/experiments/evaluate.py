@@ -35,7 +35,7 @@ def evaluate_generator(name: str, data_root: str | None, n: int = 500, restarts:
              projection_nrmse_p90=round(float(np.percentile(e, 90)), 4),
              n_test_images=int(x.shape[0]), restarts=restarts, iters=iters, lr=0.1, seed=0,
              seconds=round(time.time() - t0, 1),
-             command=f"python -m genprior_demo evaluate {name} --n {n}")
+             command=f"python -m genprior_demo evaluate {name} --n {n} --restarts {restarts} --iters {iters}")
     if write:
         registry.update_manifest(name, {"quality": q}, registry.MANIFEST, replace=False)
         lab.save(proj)
