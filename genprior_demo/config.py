@@ -58,7 +58,7 @@ class CSGMConfig:
 class CSGMBPConfig(CSGMConfig):
     """CSGM followed by back-projection x̂ + Aᵀ(AAᵀ + ηI)⁻¹(y − A x̂) (Abu Hussein, Tirer & Giryes 2020)."""
 
-    bp_eta: float = knob(0.0, 0.0, 10.0, "η of the regularised back-projection (0 = exact A†)", log=True)  # paper: η>0 only for noisy deblurring
+    bp_eta: float = knob(0.0, 0.0, 10.0, "η of the regularised back-projection (0 = exact A†)", log=True)  # η > 0 is ours (for noisy y); the paper uses the exact A† and only for noiseless y
 
 
 INITS = ("prior", "encoder")  # where latent restarts start: draws of the latent prior, or restart 0 at E(A†y)
