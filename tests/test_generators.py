@@ -1,6 +1,8 @@
 """Checkpoints: safetensors only, sha256 checked, shipped generators load and are in the manifest."""
 import pickle
 
+import numpy as np
+
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -74,7 +76,7 @@ def test_shipped_generator_loads_with_provenance(name):
     assert (registry.CHECKPOINT_DIR / entry["samples"]).exists()
     p = load_prior(name)
     x = p(p.sample_latent(4, seeded(0)))
-    assert x.shape == (4, 1, 32, 32) and x.min() >= 0 and x.max() <= 1
+    assert x.shape == (4, 1, entry["resolution"], entry["resolution"]) and x.min() >= 0 and x.max() <= 1
     assert not any(t.requires_grad for t in p.decoder.parameters())
     if SPECS[name]["kind"] == "gan":
         assert p.discriminator is not None and p.discriminator(x).shape == (4,)
@@ -104,3 +106,26 @@ def test_batchnorm_folding_keeps_the_function():
     z = p.sample_latent(5, seeded(3))
     assert torch.allclose(p.decoder(z), folded(z), atol=1e-5)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_lab_projections_are_those_of_the_shipped_weights(name):
+    """The Generator lab's cached projections (checkpoints/lab/) are never stale: a cache made with other
+    weights is refused by its sha256, so none may be left behind; its median is the manifest's."""
+    from genprior_demo.experiments import lab
+
+    entry = registry.read_manifest()[name]
+    path = lab.cache_path(name)
+    if path.is_file():
+        pr = lab.load(name, entry["sha256"])
+        assert pr is not None, f"{name}: lab cache made with other weights"
+        assert pr.nrmse.shape == (pr.meta["n"],) and pr.z.shape == (pr.meta["n"], entry["latent_dim"])
+        assert np.isclose(np.median(pr.nrmse), entry["quality"]["projection_nrmse_median"], atol=5e-4)
+
+
+def test_the_lab_opens_on_two_cached_generators():
+    from genprior_demo.experiments import lab
+    from genprior_demo.ui.lab import default_pair
+
+    a, b = default_pair(SHIPPED)
+    assert lab.cache_path(a).is_file() and lab.cache_path(b).is_file(), "run `evaluate` for two generators"

@@ -20,6 +20,16 @@ WORST = 6
 SCATTER_COLUMNS = ("x", "y", "points")
 
 
+def default_pair(gens: list[str]) -> tuple[str | None, str]:
+    """The pair the tab opens with: generators whose cached projections are current, in menu order."""
+    from ..generators import registry
+
+    manifest = registry.read_manifest()
+    cached = [g for g in gens if L.cache_path(g).is_file() and L.load(g, manifest.get(g, {}).get("sha256")) is not None]
+    pick = (cached + [g for g in gens if g not in cached])[:2]
+    return (pick[0] if pick else None), (pick[1] if len(pick) > 1 else "")
+
+
 def _projections(name: str, fresh: dict | None) -> L.Projections | None:
     """This session's recomputed projections of ``name``, else the cached ones (same weights only)."""
     if fresh and name in fresh:

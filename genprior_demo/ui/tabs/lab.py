@@ -24,13 +24,14 @@ def _side(label: str) -> dict:
 
 def build(shared) -> Tab:
     gens = generator_choices()
+    first, second = L.default_pair(gens)
     fresh = gr.State({})  # this session's recomputed projections, by generator
     gr.Markdown("How well does a generator represent images it never saw, and do its encodings look like its "
                 "prior? (Duff, Campbell & Ehrhardt §4). Pick one or two generators; projections of held-out "
                 "images are cached (500 images, 4 restarts × 300 steps) or recomputed here on fewer.")
     with gr.Row():
-        gen_a = gr.Dropdown(gens, value=gens[0] if gens else None, label="generator A", scale=2)
-        gen_b = gr.Dropdown([""] + gens, value=gens[1] if len(gens) > 1 else "", label="generator B (optional)", scale=2)
+        gen_a = gr.Dropdown(gens, value=first, label="generator A", scale=2)
+        gen_b = gr.Dropdown([""] + gens, value=second, label="generator B (optional)", scale=2)
         n = tab_control("lab_n")
         again = gr.Button("Recompute A here", scale=1)
     status = gr.Markdown(elem_id="gp-lab-status")
