@@ -73,9 +73,24 @@ def grid_scores(x_val, operator, params, noise, method, key, grid, prior=None, o
             for v in grid}
 
 
-def tune(x_val, operator, params, noise, method, key, grid, prior=None):
-    scores = grid_scores(x_val, operator, params, noise, method, key, grid, prior)
-    return {key: max(scores, key=scores.get)}
+LOG_GRID = (-4, 0)  # decades of the default weight grid: 10^-4 … 10^0, widened while the best is on an edge
+
+
+def tune(x_val, operator, params, noise, method, key, grid=None, prior=None):
+    """``{key: best}`` on the validation images: from ``grid``, or (None) a decade grid over ≥ 4 decades
+    widened off its edges (duff_study.tune_log). The choice and every grid point are printed."""
+    if grid is None:
+        from .duff_study import knob_cap, tune_log
+
+        best, scores, edge = tune_log(
+            lambda v: float(np.mean(run(x_val, operator, params, noise, method, prior, {key: v})["psnr"])),
+            *LOG_GRID, widen=2, cap=knob_cap(method, key))
+    else:
+        scores = grid_scores(x_val, operator, params, noise, method, key, grid, prior)
+        best, edge = max(scores, key=scores.get), False
+    print(f"  {key} of {method} ({operator} {params}, σ = {noise:g}): {best:g}{' (on an edge)' if edge else ''} — "
+          + ", ".join(f"{k:g}: {v:.2f}" for k, v in scores.items()), flush=True)
+    return {key: best}
 
 
 def summary(r) -> str:
@@ -229,10 +244,12 @@ def exp_cs(x, x_val, rep: Report, ms=(25, 50, 100, 150, 200, 300, 500)):
         for name, meth, prior in methods:
             ov = None
             if meth == "tv":
-                ov = tune(x_val, "cs-gaussian", {"m": m}, 0.05, "tv", "lam", (0.003, 0.01, 0.03, 0.1))
+                ov = tune(x_val, "cs-gaussian", {"m": m}, 0.05, "tv", "lam")
             elif meth == "tikhonov":
-                ov = tune(x_val, "cs-gaussian", {"m": m}, 0.05, "tikhonov", "alpha", (0.01, 0.1, 1.0))
+                ov = tune(x_val, "cs-gaussian", {"m": m}, 0.05, "tikhonov", "alpha")
             res[name][m] = run(x, "cs-gaussian", {"m": m}, 0.05, meth, prior, ov)
+            if ov:
+                res[name][m]["weight"] = ov
         lines = ["\n## 1. Compressed sensing, Gaussian A, σ = 0.05\n"]
         head = "| method | " + " | ".join(f"m={k}" for k in res[methods[0][0]]) + " |\n|---|" + "---|" * len(res[methods[0][0]])
         for title, cell in (("PSNR (dB), mean ± std over images", lambda v: f"{np.mean(v['psnr']):.2f} ± {np.std(v['psnr']):.2f}"),
@@ -240,6 +257,9 @@ def exp_cs(x, x_val, rep: Report, ms=(25, 50, 100, 150, 200, 300, 500)):
                             ("seconds per image", lambda v: f"{v['sec']:.2f}")):
             lines += [f"\n{title}\n", head]
             lines += [f"| {name} | " + " | ".join(cell(v) for v in d.values()) + " |" for name, d in res.items()]
+        lines += ["\nWeights chosen on the validation digits (decade grids 10^-4…10^0, widened off an edge)\n", head]
+        lines += [f"| {name} | " + " | ".join(", ".join(f"{k} = {w:g}" for k, w in v["weight"].items()) for v in d.values()) + " |"
+                  for name, d in res.items() if all("weight" in v for v in d.values())]
         lines.append("\n![PSNR vs m](cs_psnr_vs_m.png)\n")
         _plot(res, rep.dir / "cs_psnr_vs_m.png")
         rep.add("cs", "\n".join(lines), {n: {k: dict(psnr=v["psnr"], sec=v["sec"]) for k, v in d.items()} for n, d in res.items()})
@@ -291,8 +311,9 @@ def exp_sr(x, x_val, rep: Report):
 def exp_deblur(x, x_val, rep: Report):
     gan = load_prior("mnist-dcgan")
     noise = 10 / 255
-    lam = tune(x_val, "uniform-blur", {"size": 9}, noise, "tv", "lam", (0.003, 0.01, 0.03, 0.1))
-    rows = [("blurred input y", "naive-blur", None, None), ("Wiener", "wiener", None, None), ("TV", "tv", None, lam),
+    lam = tune(x_val, "uniform-blur", {"size": 9}, noise, "tv", "lam")
+    rows = [("blurred input y", "naive-blur", None, None), ("Wiener", "wiener", None, None),
+            (f"TV [λ = {lam['lam']:g}, on the validation digits]", "tv", None, lam),
             ("DIP", "dip", None, None), ("CSGM (GAN)", "csgm", gan, None), ("IAGAN (GAN)", "iagan", gan, None),
             ("IAGAN (GAN), discrepancy stop τ = 1", "iagan", gan, {"discrepancy": 1.0})]
     lines = ["\n## 3. Deblurring, uniform 9×9, σ = 10/255\n\n" + TABLE]
