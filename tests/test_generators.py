@@ -129,3 +129,19 @@ def test_the_lab_opens_on_two_cached_generators():
 
     a, b = default_pair(SHIPPED)
     assert lab.cache_path(a).is_file() and lab.cache_path(b).is_file(), "run `evaluate` for two generators"
+
+
+@pytest.mark.parametrize("kind", ["gan", "vae", "ae"])
+def test_duff_training_resumes_where_it_stopped(kind, tmp_path, monkeypatch):
+    """A Duff-style training killed and resumed continues from its saved state (iterations, weights)."""
+    from genprior_demo.train import generators as T
+
+    monkeypatch.setattr(T, "STATE_DIR", tmp_path)
+    p = registry.build(kind, 4, "gaussian", f"tiny-{kind}", arch="duff", size=16)
+    x = torch.rand(64, 1, 16, 16, generator=seeded(1))
+    first = T.train_duff(p, f"tiny-{kind}", x, 0.01, seeded(0), "cpu")
+    assert (tmp_path / f"tiny-{kind}.pt").is_file() and first["iterations"] > 0
+    q = registry.build(kind, 4, "gaussian", f"tiny-{kind}", arch="duff", size=16)
+    again = T.train_duff(q, f"tiny-{kind}", x, 0.0, seeded(0), "cpu", resume=True)  # no time left: loads, saves
+    assert again["iterations"] == first["iterations"]
+    assert all(torch.equal(a, b) for a, b in zip(p.decoder.state_dict().values(), q.decoder.state_dict().values()))

@@ -18,6 +18,7 @@ from ..data import load_mnist, make_shapes
 from ..device import seeded
 from ..generators import registry
 from ..generators.prior import GenerativePrior
+from .common import ema_update, save_atomic
 
 
 STATE_DIR = registry.CHECKPOINT_DIR / ".state"  # resumable training state (git-ignored)
@@ -185,15 +186,11 @@ def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g
         print(f"resumed {name} at iteration {it} ({spent:.0f} s)", flush=True)
 
     def save_state():
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
         st = {f"net{i}": m.state_dict() for i, m in enumerate(nets)}
         st.update({f"opt{i}": o.state_dict() for i, o in enumerate(opts)})
         if ema is not None:
             st["ema"] = ema.state_dict()
-        st.update(rng=g.get_state(), it=it, spent=spent)
-        tmp = state_path.with_suffix(".tmp")
-        torch.save(st, tmp)
-        tmp.replace(state_path)
+        save_atomic({**st, "rng": g.get_state(), "it": it, "spent": spent}, state_path)
 
     bs = cfg.gan_batch if gan else cfg.batch
 
@@ -213,10 +210,7 @@ def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g
                 oD.zero_grad(set_to_none=True); ld.backward(); oD.step()
             lg = -D(G(p.sample_latent(bs, g).to(device))).mean()
             oG.zero_grad(set_to_none=True); lg.backward(); oG.step()
-            with torch.no_grad():
-                decay = min(cfg.ema, (1 + it) / (10 + it))
-                for pe, pg in zip(ema.parameters(), G.parameters()):
-                    pe.lerp_(pg, 1 - decay)
+            ema_update(ema, G, it, cfg.ema)
             losses = dict(critic=ld, gen=lg)
         else:
             real = batch()

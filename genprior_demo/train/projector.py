@@ -19,6 +19,7 @@ from tqdm import tqdm
 from ..device import seeded
 from ..generators import registry
 from ..generators.nets import ConvEncoder
+from .common import save_atomic
 
 
 def perturb(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -71,11 +72,8 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
         print(f"resumed {name} projector at iteration {it} ({spent:.0f} s)", flush=True)
 
     def save_state():
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
-        tmp = state_path.with_suffix(".tmp")
-        torch.save({"P": P.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "it": it,
-                    "seconds": spent + time.time() - t0}, tmp)
-        tmp.replace(state_path)
+        save_atomic({"P": P.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "it": it,
+                     "seconds": spent + time.time() - t0}, state_path)
 
     t0 = last_save = time.time()
     bar = tqdm(desc=f"projector {name}", mininterval=10, initial=it)

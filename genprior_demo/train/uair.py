@@ -51,6 +51,7 @@ from ..device import seeded
 from ..generators import registry
 from ..generators.nets import SNDiscriminator, UAIRNet
 from ..physics.corruptions import CORRUPTIONS, apply, colour_digits, corrupt, draw_theta
+from .common import ema_update, save_atomic
 
 LOSSES = ("likelihood", "cycle", "supervised")
 STATE_DIR = registry.CHECKPOINT_DIR / ".state"
@@ -178,13 +179,10 @@ def train_uair(kind: str, data_root: str | None, minutes: float, seed: int, thre
 
     def save_state():
         validate()
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
-        tmp = state_path.with_suffix(".tmp")
-        torch.save({"G": G.state_dict(), "D": D.state_dict(), "oG": oG.state_dict(), "oD": oD.state_dict(),
-                    "sG": sched[0].state_dict(), "sD": sched[1].state_dict(), "rng": g.get_state(), "it": it,
-                    "spent": spent, "ema": ema.state_dict(), "best": best[2], "best_mse": best[0], "best_it": best[1],
-                    "history": torch.tensor(history, dtype=torch.float64)}, tmp)
-        tmp.replace(state_path)
+        save_atomic({"G": G.state_dict(), "D": D.state_dict(), "oG": oG.state_dict(), "oD": oD.state_dict(),
+                     "sG": sched[0].state_dict(), "sD": sched[1].state_dict(), "rng": g.get_state(), "it": it,
+                     "spent": spent, "ema": ema.state_dict(), "best": best[2], "best_mse": best[0], "best_it": best[1],
+                     "history": torch.tensor(history, dtype=torch.float64)}, state_path)
 
     t0, last_save = time.time() - spent, time.time()
     bar = tqdm(desc=name, mininterval=30, initial=it)
@@ -196,10 +194,7 @@ def train_uair(kind: str, data_root: str | None, minutes: float, seed: int, thre
             losses = uair_step(G, D, oG, oD, y_all[idx], m_all[idx], kind, g, cfg)
         for s in sched:
             s.step()
-        with torch.no_grad():  # decay warmed up as (1 + t) / (10 + t): an early average is not stuck at the init
-            decay = min(cfg.ema, (1 + it) / (10 + it))
-            for pe, pg in zip(ema.parameters(), G.parameters()):
-                pe.lerp_(pg, 1 - decay)
+        ema_update(ema, G, it, cfg.ema)
         it += 1
         bar.update(1)
         if it % 100 == 0:

@@ -126,3 +126,20 @@ def test_a_preset_sets_the_page_runs_and_shows_its_caption(url):
         assert "UAIR network" in table and "CSGM" in table
         assert page.js_errors == []
         browser.close()
+
+
+def test_the_generator_lab_opens_with_two_generators_compared(url):
+    """The lab tab opens on two generators with cached projections: the verdict names the better one,
+    the table has both rows and the histogram is drawn."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser, page = open_page(p, url)
+        page.get_by_role("tab", name="Generator lab").click()
+        page.wait_for_function("document.querySelector('#gp-lab-verdict').innerText.includes('median NRMSE')",
+                               timeout=120_000)
+        table = page.locator("#gp-lab-table").inner_text()
+        assert table.count("cached (evaluate)") == 2
+        page.locator("#gp-lab-hist").locator("img, svg, canvas").first.wait_for(timeout=30_000)
+        assert page.js_errors == []
+        browser.close()
