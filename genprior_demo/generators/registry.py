@@ -37,13 +37,15 @@ SPECS: dict[str, dict] = {
 # Duff, Campbell & Ehrhardt's controlled setting: one shared architecture (DuffDecoder / DuffEncoder) for
 # the three kinds, their latent sizes (10 for 56×56 Shapes, 8 for MNIST), a Gaussian-likelihood VAE and a
 # Wasserstein GAN with gradient penalty (train/generators.py says where the recipe differs from theirs).
-for _kind, _what in (("ae", "autoencoder"), ("vae", "Gaussian-likelihood VAE"), ("wgan", "WGAN-GP")):
-    SPECS[f"shapes56-{_kind}"] = dict(
-        kind="gan" if _kind == "wgan" else _kind, dataset="shapes", latent_dim=10, prior="gaussian",
-        arch="duff", size=56, note=f"Duff et al.'s shared architecture on 56×56 Shapes, latent 10: {_what}")
+_DUFF_KINDS = (("ae", "autoencoder"), ("vae", "Gaussian-likelihood VAE"), ("wgan", "WGAN-GP"))
+for _kind, _what in _DUFF_KINDS:
     SPECS[f"mnist-duff-{_kind}"] = dict(
         kind="gan" if _kind == "wgan" else _kind, dataset="mnist", latent_dim=8, prior="gaussian",
         arch="duff", size=32, note=f"Duff et al.'s shared architecture on MNIST, latent 8: {_what}")
+for _kind, _what in _DUFF_KINDS:
+    SPECS[f"shapes56-{_kind}"] = dict(
+        kind="gan" if _kind == "wgan" else _kind, dataset="shapes", latent_dim=10, prior="gaussian",
+        arch="duff", size=56, note=f"Duff et al.'s shared architecture on 56×56 Shapes, latent 10: {_what}")
 del _kind, _what
 
 

@@ -16,7 +16,7 @@ def _side(label: str) -> dict:
         out["scatter"] = gr.ScatterPlot(x="x", y="y", color="points", label=f"{label}: encodings z* and prior draws "
                                         "on a random plane (Duff et al. Fig. 4)", height=300)
         out["far"] = gr.Image(label=f"{label}: samples at radius 0.5, 1, 1.5, 2, 3 × the prior's scale (one row each)",
-                              height=300, format="png", elem_classes="gp-img")
+                              height=340, format="png", elem_classes="gp-img")
         out["worst"] = gr.Gallery(label=f"{label}: worst-represented held-out images | their projection G(z*)",
                                   columns=3, height=230, object_fit="contain", elem_classes="gp-thumbs")
     return out
