@@ -38,7 +38,7 @@ SPECS: dict[str, dict] = {
 # the three kinds, their latent sizes (10 for 56×56 Shapes, 8 for MNIST), a Gaussian-likelihood VAE and a
 # Wasserstein GAN with gradient penalty (train/generators.py says where the recipe differs from theirs).
 _DUFF_KINDS = (("ae", "autoencoder"), ("vae", "Gaussian-likelihood VAE"), ("wgan", "WGAN-GP"))
-for _kind, _what in _DUFF_KINDS:
+for _kind, _what in _DUFF_KINDS[1:2]:  # the MNIST AE and WGAN-GP are not trained yet (CPU time): add them here when they are
     SPECS[f"mnist-duff-{_kind}"] = dict(
         kind="gan" if _kind == "wgan" else _kind, dataset="mnist", latent_dim=8, prior="gaussian",
         arch="duff", size=32, note=f"Duff et al.'s shared architecture on MNIST, latent 8: {_what}")
