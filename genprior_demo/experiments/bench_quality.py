@@ -681,7 +681,8 @@ def exp_generators(rep: Report):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..generators import available, read_manifest
+    from ..generators import available
+    from ..generators.registry import read_manifest
     from . import lab
 
     manifest = read_manifest()

@@ -21,19 +21,19 @@ SCATTER_COLUMNS = ("x", "y", "points")
 
 
 def default_pair(gens: list[str]) -> tuple[str | None, str]:
-    """The pair the tab opens with: the first generator with current cached projections and the next one of
-    the same data set (cached ones first, in menu order)."""
+    """The pair the tab opens with: two generators of one data set with current cached projections, else
+    cached ones first, in menu order."""
     from ..generators import registry
 
     manifest = registry.read_manifest()
     cached = [g for g in gens if L.cache_path(g).is_file() and L.load(g, manifest.get(g, {}).get("sha256")) is not None]
+    ds = lambda g: manifest.get(g, {}).get("dataset")  # noqa: E731
+    for first in cached:  # two cached generators of one data set, if there are
+        same = [g for g in cached if g != first and ds(g) == ds(first)]
+        if same:
+            return first, same[0]
     order = cached + [g for g in gens if g not in cached]
-    if not order:
-        return None, ""
-    first = order[0]
-    same = [g for g in order[1:] if manifest.get(g, {}).get("dataset") == manifest.get(first, {}).get("dataset")]
-    rest = same + [g for g in order[1:] if g not in same]
-    return first, (rest[0] if rest else "")
+    return (order[0] if order else None), (order[1] if len(order) > 1 else "")
 
 
 def _projections(name: str, fresh: dict | None) -> L.Projections | None:
