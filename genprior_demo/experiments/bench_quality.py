@@ -100,8 +100,8 @@ def summary(r) -> str:
 
 
 MARK = "<!-- everything below this line is hand-written and kept when bench-quality rewrites the file -->"
-ORDER = ("cs", "sr", "deblur", "shapes", "iagan", "generators", "duff-deconv", "duff-tomo", "duff-shapes+", "duff-noise", "pgd", "blind",
-         "bss", "uair")
+ORDER = ("cs", "sr", "deblur", "shapes", "pgd", "iagan", "generators", "duff-deconv", "duff-tomo", "duff-shapes+",
+         "duff-noise", "blind", "bss", "uair")
 
 
 class Report:
