@@ -110,8 +110,13 @@ WORST = 8
 def compute(prior, x: torch.Tensor, labels: np.ndarray, restarts: int = 4, iters: int = 300, lr: float = 0.1,
             seed: int = 0, progress=None, source: str = "held-out test images", chunk: int = 100) -> Projections:
     z, e = project(prior, x, restarts, iters, lr, chunk=chunk, seed=seed, progress=progress)
-    meta = dict(n=int(x.shape[0]), restarts=restarts, iters=iters, lr=lr, seed=seed, source=source,
-                dataset=prior.meta.get("dataset"), sha256=prior.meta.get("sha256"))
+    return assemble(prior, x, labels, z, e, dict(restarts=restarts, iters=iters, lr=lr, seed=seed, source=source))
+
+
+def assemble(prior, x: torch.Tensor, labels, z: torch.Tensor, e: np.ndarray, settings: dict) -> Projections:
+    """Projections of ``x`` from their codes and errors: the meta (with the generator's sha256) and the
+    worst-represented images, worst first."""
+    meta = dict(n=int(x.shape[0]), **settings, dataset=prior.meta.get("dataset"), sha256=prior.meta.get("sha256"))
     worst = np.argsort(e)[::-1][:WORST].copy()
     return Projections(prior.name, z, e, np.asarray(labels), meta, x[torch.from_numpy(worst)].cpu().contiguous(), worst)
 

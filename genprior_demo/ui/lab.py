@@ -79,11 +79,9 @@ def recompute(name: str, n, fresh: dict | None):
         z, e = L.project(p, x[i:i + chunk], RECOMPUTE["restarts"], RECOMPUTE["iters"], chunk=chunk)
         zs.append(z)
         es.append(e)
-    z, e = torch.cat(zs), np.concatenate(es)
-    worst_idx = np.argsort(e)[::-1][:L.WORST].copy()
-    meta = dict(n=int(x.shape[0]), restarts=RECOMPUTE["restarts"], iters=RECOMPUTE["iters"], lr=0.1, seed=0,
-                source=source, dataset=p.meta.get("dataset"), sha256=p.meta.get("sha256"), recomputed=True)
-    out[name] = L.Projections(name, z, e, labels, meta, x[torch.from_numpy(worst_idx)], worst_idx)
+    out[name] = L.assemble(p, x, labels, torch.cat(zs), np.concatenate(es),
+                           dict(restarts=RECOMPUTE["restarts"], iters=RECOMPUTE["iters"], lr=0.1, seed=0,
+                                source=source, recomputed=True))
     yield out, f"projected {x.shape[0]} images ({source}) onto the range of {name}: this session only"
 
 
