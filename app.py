@@ -20,6 +20,7 @@ if TORCH_THREADS > 0 and not torch.cuda.is_available():
 
 from genprior_demo.ui import explorer as E
 from genprior_demo.ui.reconstruct import warm_up
+from genprior_demo.ui.worker import start_worker
 from genprior_demo.ui.tabs import blind, explorer, lab, reconstruct, separate
 from genprior_demo.ui.presets import PRESETS
 from genprior_demo.ui.tabs.widgets import errors, rerun
@@ -88,6 +89,9 @@ def build_demo() -> tuple[gr.Blocks, dict]:
 
 demo, TABS = build_demo()
 threading.Thread(target=warm_up, daemon=True).start()  # the first Run then answers within ~0.1 s
+# The Reconstruct tab's solver runs in a process of its own (one torch thread) so the page keeps up with it
+# (genprior_demo/ui/worker.py); until it is ready, and where it is off, races run in the server's thread.
+threading.Thread(target=start_worker, daemon=True).start()
 
 LAUNCH = dict(css=CSS, max_file_size="20mb")  # server-side upload limit; tests launch with these too
 

@@ -41,11 +41,13 @@ _DUFF_KINDS = (("ae", "autoencoder"), ("vae", "Gaussian-likelihood VAE"), ("wgan
 for _kind, _what in _DUFF_KINDS[1:2]:  # the MNIST AE and WGAN-GP are not trained yet (CPU time): add them here when they are
     SPECS[f"mnist-duff-{_kind}"] = dict(
         kind="gan" if _kind == "wgan" else _kind, dataset="mnist", latent_dim=8, prior="gaussian",
-        arch="duff", size=32, note=f"Duff et al.'s shared architecture on MNIST, latent 8: {_what}")
+        arch="duff", size=32, decoder=dict(start_channels=1, widths=(64, 64, 32)),  # the first Duff-style design
+        note=f"Duff et al.'s shared architecture on MNIST, latent 8: {_what}")
 for _kind, _what in _DUFF_KINDS:
     SPECS[f"shapes56-{_kind}"] = dict(
         kind="gan" if _kind == "wgan" else _kind, dataset="shapes", latent_dim=10, prior="gaussian",
-        arch="duff", size=56, note=f"Duff et al.'s shared architecture on 56×56 Shapes, latent 10: {_what}")
+        arch="duff", size=56, decoder=dict(start_channels=64, widths=(64, 32, 16)),  # see DuffDecoder
+        note=f"Duff et al.'s shared architecture on 56×56 Shapes, latent 10: {_what}")
 del _kind, _what
 
 
@@ -91,13 +93,15 @@ def available(path: Path = MANIFEST) -> list[str]:
 
 
 def build(kind: str, latent_dim: int, prior: str, name: str = "random", channels: int = 1,
-          gan_width: int = 64, ae_width: int = 32, arch: str = "default", size: int = 32) -> GenerativePrior:
+          gan_width: int = 64, ae_width: int = 32, arch: str = "default", size: int = 32,
+          decoder: dict | None = None) -> GenerativePrior:
     """Fresh (randomly initialised) networks of a kind — for training and for fast tests. ``arch="duff"``:
-    Duff et al.'s shared decoder with an encoder (AE/VAE) or a critic (GAN) of one design, at ``size``."""
+    Duff et al.'s shared decoder (``decoder``: its keyword arguments) with an encoder (AE/VAE) or a critic
+    (GAN) of one design, at ``size``."""
     if arch == "duff":
         enc = DuffEncoder(latent_dim, size, channels, variational=kind == "vae") if kind != "gan" else None
         critic = DuffEncoder(1, size, channels) if kind == "gan" else None
-        return GenerativePrior(name, DuffDecoder(latent_dim, size, channels), latent_dim, prior, channels, size,
+        return GenerativePrior(name, DuffDecoder(latent_dim, size, channels, **(decoder or {})), latent_dim, prior, channels, size,
                                encoder=enc, discriminator=critic)
     if kind == "gan":
         return GenerativePrior(name, DCGANGenerator(latent_dim, channels, gan_width), latent_dim, prior,
@@ -144,7 +148,7 @@ def build_spec(name: str, spec: dict | None = None) -> GenerativePrior:
     """Fresh networks of a shipped generator's design (``SPECS[name]``)."""
     spec = SPECS[name] if spec is None else spec
     return build(spec["kind"], spec["latent_dim"], spec["prior"], name, arch=spec.get("arch", "default"),
-                 size=spec.get("size", 32))
+                 size=spec.get("size", 32), decoder=spec.get("decoder"))
 
 
 def prior_from_state(name: str, spec: dict, sd: dict[str, torch.Tensor]) -> GenerativePrior:
@@ -166,7 +170,10 @@ def _load_cpu(name: str, manifest_path: str) -> GenerativePrior:
         raise CheckpointError(f"generator {name!r} has no trained checkpoint in {manifest_path}")
     entry = manifest[name]
     sd = load_state(Path(manifest_path).parent / entry["file"], entry["sha256"])
-    p = prior_from_state(name, SPECS[name], sd)
+    spec = SPECS[name]
+    if spec.get("arch") == "duff":  # the design the checkpoint was trained with (none recorded: the first one)
+        spec = {**spec, "decoder": entry.get("decoder")}
+    p = prior_from_state(name, spec, sd)
     p.decoder = fold_batchnorm(p.decoder).eval().requires_grad_(False)  # same function, fewer layers
     p.meta = entry
     return p

@@ -133,7 +133,9 @@ class DuffTrainConfig:
     """Settings of the Duff-style trio (shared architecture). AE: binary cross-entropy of G(E(x)) against x
     (Duff et al. do not give the AE's loss; ‖x − G(E(x))‖² through the sigmoid stalled at a black image here:
     squared error 254 per 56×56 image after 250 steps, 78 with BCE); VAE: their eq. 6,
-    ‖x − G(z)‖²/(2ρ²) + KL with ρ = 0.1 (they tune ρ by eye; not stated); GAN: WGAN-GP (Gulrajani et
+    ‖x − G(z)‖²/(2ρ²) + KL with ρ = 0.1 (they tune ρ by eye; not stated), after ``vae_warmup`` steps with
+    BCE in place of the squared error (ours: from a random start the squared error through the sigmoid
+    stalled at a black image, ‖x − G(z)‖² ≈ ‖x‖² ≈ 280 per image after 150 steps, as the AE's did); GAN: WGAN-GP (Gulrajani et
     al.: Adam 1e-4, β = (0, 0.9), 5 critic steps per generator step, gradient-penalty weight 10), with an
     exponential moving average of G (decay 0.999) as the shipped generator."""
 
@@ -141,6 +143,7 @@ class DuffTrainConfig:
     gan_batch: int = 32  # half of the AE/VAE batch: twice the generator steps per CPU minute
     lr: float = 1e-3
     rho: float = 0.1
+    vae_warmup: int = 500
     gan_lr: float = 1e-4
     gan_betas: tuple = (0.0, 0.9)
     n_critic: int = 5
@@ -220,7 +223,10 @@ def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g
                 mu, logvar = p.encoder(real)
                 z = mu + torch.randn(mu.shape, generator=g).to(device) * (0.5 * logvar).exp()
                 kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / bs
-                rec = (p.decoder(z) - real).pow(2).sum() / (2 * cfg.rho ** 2 * bs)
+                if it < cfg.vae_warmup:  # BCE first: the squared error through the sigmoid stalls at black
+                    rec = F.binary_cross_entropy(p.decoder(z), real, reduction="sum") / bs
+                else:
+                    rec = (p.decoder(z) - real).pow(2).sum() / (2 * cfg.rho ** 2 * bs)
             else:
                 kl = torch.zeros((), device=device)  # BCE: ℓ2 through the sigmoid stalled at a black image
                 rec = F.binary_cross_entropy(p.decoder(p.encoder(real)), real, reduction="sum") / bs
@@ -290,6 +296,7 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
         architecture=type(p.decoder).__name__ + (f" + {type(p.encoder).__name__}" if p.encoder else "")
         + (f" + {type(p.discriminator).__name__}" if p.discriminator else ""),
         parameters=sum(t.numel() for t in p.decoder.parameters()), note=spec["note"],
+        **({"decoder": spec["decoder"]} if "decoder" in spec else {}),
         training_command="python -m genprior_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         seed=seed, torch=torch.__version__, samples=f"{name}-samples.png", **stats,
     )

@@ -260,8 +260,15 @@ def reconstruct(image, operator: str, op_params: dict[str, Any], noise, generato
 def page_run(values: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The tab's Run: the page's values by input name (``image``, ``operator``, ``noise``, … and the
     per-operator / per-method names of :data:`OPERATOR_INPUTS` / :data:`METHOD_INPUTS`); only the
-    selected operator's parameters and the selected method's settings are read (and validated)."""
-    yield from run(page_prepare(values))
+    selected operator's parameters and the selected method's settings are read (and validated).
+    In the app's solver process when it runs (:mod:`.worker`), else in this thread."""
+    from .worker import current
+
+    w = current()
+    if w is not None:
+        yield from w.stream(values)
+    else:
+        yield from run(page_prepare(values))
 
 
 def page_prepare(values: dict[str, Any]) -> Race:
@@ -278,13 +285,14 @@ def page_prepare(values: dict[str, Any]) -> Race:
                    values.get("baselines") or [], values.get("seed"), values.get("mask"), bsets)
 
 
-def run(race: Race) -> Iterator[dict[str, Any]]:
-    """Frames of the race. The first and the last frame name every output (the first clears the previous
-    run's images); frames in between carry only what changed — the status, table and curve, and the image
-    of each method that stepped since the last frame, small (the page enlarges them with pixelated CSS).
-    The solver runs in the handler's thread and pauses while the server sends a frame: computing the next
-    frame in a thread of its own, overlapped with sending, was slower here (CSGM's compute 6.8 s vs 3.8 s
-    for the default run on 2 cores: the two compete for the cores)."""
+def run(race: Race, fps: float = MAX_FPS, should_stop=None) -> Iterator[dict[str, Any]]:
+    """Frames of the race, at most ``fps`` a second. The first and the last frame name every output (the
+    first clears the previous run's images); frames in between carry only what changed — the status, table
+    and curve, and the image of each method that stepped since the last frame, small (the page enlarges
+    them with pixelated CSS), so consecutive frames merge by ``dict.update``. ``should_stop()`` is asked
+    between rounds of steps; when it says so the streams are closed and no last frame follows.
+    In the server's thread the solver pauses while a frame is sent (a thread of its own was slower: the
+    interpreter lock); the app runs this in a process of its own instead (:mod:`.worker`)."""
     problem, lanes = race.problem, race.lanes
     obs, caption = problem.physics.observation_image(problem.y)
     base = dict(gt=show(problem.x[0]), obs=show(obs[0]), obs_caption=f"*{caption}*",
@@ -294,6 +302,10 @@ def run(race: Race) -> Iterator[dict[str, Any]]:
     yield {**base, **view.frame(history, "starting…", full=True), "download": None}
     last, active = time.perf_counter(), list(lanes)
     while active:
+        if should_stop is not None and should_stop():
+            for lane in active:
+                lane.stream.close()
+            return
         for lane in list(active):  # round-robin: one step of each method in turn
             try:
                 lane.step = next(lane.stream)
@@ -308,7 +320,7 @@ def run(race: Race) -> Iterator[dict[str, Any]]:
             for k, v in lane.step.losses.items():
                 history.setdefault(f"{lane.label}: {loss_label(k)}", []).append((lane.step.iteration, v))
         now = time.perf_counter()
-        if active and now - last >= 1.0 / MAX_FPS:
+        if active and now - last >= 1.0 / fps:
             last = now
             lead = lanes[0].step
             yield view.frame(history, f"{lanes[0].label}: iteration {lead.iteration if lead else 0}")
