@@ -7,7 +7,8 @@ instrument", part 1). Run it alone on the machine (two processes on two cores di
 For each version it starts the real server (``python app.py`` in its own process) and measures
 
 * **compute**: the same methods on the same problem drained in-process, one after the other, with no
-  page (what the CLI computes) — the reference every page number is compared with;
+  page (what the CLI computes) — the reference every page number is compared with — at torch's default
+  threads and at one thread (the app's solver process uses one on a 2-core machine);
 * **gradio_client**: Run → last frame through the API (``download_files=False``: the frames, not the image
   files — fetching them is the browser's part below), for CSGM alone, the
   default run (CSGM + TV + Wiener) and CSGM + DIP + TV + Wiener, and the compute time the status line reports;
@@ -42,11 +43,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def compute_seconds(app_dir: Path, baselines: list[str]) -> float:
+def compute_seconds(app_dir: Path, baselines: list[str], threads: int | None = None) -> float:
     """The page's default problem and methods drained in-process without a page (a subprocess in
-    ``app_dir``, so each version measures its own code)."""
+    ``app_dir``, so each version measures its own code), with torch's default threads (the CLI's) or
+    ``threads`` (the app's solver uses one on a 2-core machine)."""
     code = f"""
-import time, json
+import time, json, torch
+if {threads!r}:
+    torch.set_num_threads({threads!r})
 from genprior_demo.ui import reconstruct as R
 from genprior_demo.streams import drain
 ex = R.example_images()[0]
@@ -162,7 +166,8 @@ def browser_run(url: str) -> dict:
 
 def measure(app_dir: Path) -> dict:
     print(f"[{app_dir}] compute in-process…", flush=True)
-    res = {"compute": {name: compute_seconds(app_dir, b) for name, b in RUNS.items()}}
+    res = {"compute": {name: compute_seconds(app_dir, b) for name, b in RUNS.items()},
+           "compute1": {name: compute_seconds(app_dir, b, threads=1) for name, b in RUNS.items()}}
     sys.path.insert(0, str(app_dir))
     example = str(sorted((app_dir / "assets" / "examples").glob("mnist-*.png"))[0])
     server = Server(app_dir)
@@ -184,15 +189,16 @@ def measure(app_dir: Path) -> dict:
 
 
 def table(label: str, r: dict) -> str:
-    c, cl, br = r["compute"], r["client"], r["browser"]
+    c, c1, cl, br = r["compute"], r["compute1"], r["client"], r["browser"]
     d = "CSGM + TV + Wiener (default)"
-    lines = [f"**{label}**", "", "| run | compute, no page (s) | gradio_client Run → done (s) | ratio | status line's compute (s) | frames |",
-             "|---|---|---|---|---|---|"]
+    lines = [f"**{label}**", "", "| run | compute, no page (s) | same, 1 thread (s) | gradio_client Run → done (s) | "
+             "ratio (to 1 thread) | status line's compute (s) | frames |", "|---|---|---|---|---|---|---|"]
     for name in RUNS:
-        lines.append(f"| {name} | {c[name]:.2f} | {cl[name]['wall']:.2f} | {cl[name]['wall'] / c[name]:.2f}× | "
-                     f"{cl[name]['reported']:.2f} | {cl[name]['frames']} |")
-    lines += ["", f"Browser (Chromium), default run: Run → done {br['wall']:.2f} s = {br['wall'] / c[d]:.2f}× its compute; "
-              f"the result image changed {br['updates']} times, {br['per_s']:.1f} per second while running.", ""]
+        lines.append(f"| {name} | {c[name]:.2f} | {c1[name]:.2f} | {cl[name]['wall']:.2f} | {cl[name]['wall'] / c[name]:.2f}× "
+                     f"({cl[name]['wall'] / c1[name]:.2f}×) | {cl[name]['reported']:.2f} | {cl[name]['frames']} |")
+    lines += ["", f"Browser (Chromium), default run: Run → done {br['wall']:.2f} s = {br['wall'] / c[d]:.2f}× its compute "
+              f"({br['wall'] / c1[d]:.2f}× at 1 thread); the result image changed {br['updates']} times, "
+              f"{br['per_s']:.1f} per second while running.", ""]
     if "memory" in r:
         mem = r["memory"]
         lines += [f"Server memory (RSS) over {MEMORY_RUNS} short runs: {mem['before']:.0f} → {mem['after']:.0f} MB "
