@@ -89,7 +89,7 @@ def build_demo() -> tuple[gr.Blocks, dict]:
 
 demo, TABS = build_demo()
 threading.Thread(target=warm_up, daemon=True).start()  # the first Run then answers within ~0.1 s
-# The Reconstruct tab's solver runs in a process of its own (one torch thread) so the page keeps up with it
+# The Reconstruct tab's solver runs in a process of its own (all cores but one) so the page keeps up with it
 # (genprior_demo/ui/worker.py); until it is ready, and where it is off, races run in the server's thread.
 threading.Thread(target=start_worker, daemon=True).start()
 

@@ -31,6 +31,9 @@ def served():
     app.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, **app.LAUNCH)
     yield app, Client(app.demo.local_url, verbose=False)
     app.demo.close()
+    from genprior_demo.ui.worker import current
+
+    assert current() is worker, "the solver process must have served every test (none fell back to the server)"
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +138,7 @@ def test_stop_stops_the_solver_and_server_keeps_serving(client):
         while len(job.outputs()) < 3 and time.time() - t0 < 120:
             time.sleep(0.1)
         assert len(job.outputs()) >= 3 and work() > start, "the solver must be running"
+        stopped = worker.job if worker is not None else None
         job.cancel()
         t1 = time.time()
         while not job.done() and time.time() - t1 < 10:
@@ -152,7 +156,9 @@ def test_stop_stops_the_solver_and_server_keeps_serving(client):
     finally:
         hook.remove()
     again = client.submit(**request(csgm__iters=20), api_name="/reconstruct")
-    assert len(list(again)) >= 1 and outputs("reconstruct", again.outputs()[-1])["status"].startswith("done")
+    assert outputs("reconstruct", again.result(timeout=120))["status"].startswith("done")
+    if worker is not None:  # flat CPU time alone would also pass if the child were blocked on a full socket
+        assert worker.ends.get(stopped) == "stopped", "the stop must have reached the solver process"
 
 
 @pytest.mark.parametrize("kw,msg", [

@@ -262,13 +262,17 @@ def page_run(values: dict[str, Any]) -> Iterator[dict[str, Any]]:
     per-operator / per-method names of :data:`OPERATOR_INPUTS` / :data:`METHOD_INPUTS`); only the
     selected operator's parameters and the selected method's settings are read (and validated).
     In the app's solver process when it runs (:mod:`.worker`), else in this thread."""
-    from .worker import current
+    from .worker import WorkerError, current, restart_later
 
     w = current()
-    if w is not None:
-        yield from w.stream(values)
-    else:
+    if w is None:
         yield from run(page_prepare(values))
+        return
+    try:
+        yield from w.stream(values)
+    except WorkerError as e:
+        restart_later()
+        raise UserError(f"The solver process stopped unexpectedly ({e}); press Run again.") from e
 
 
 def page_prepare(values: dict[str, Any]) -> Race:

@@ -3,19 +3,25 @@
 In the server's process the solver and the web server share one interpreter lock: every frame Gradio
 encodes and sends (~60 ms of Python on this 2-core machine) is time the solver waits, and the solver's Python
 between torch ops slows the server down in turn (docs/BENCHMARKS.md, "Live view"). Here the race runs in a
-child process (one torch thread, its own core) that sends each frame (a dict of small numpy images, the
+child process (torch on all cores but one: one thread, its own core, on 2 cores) that sends each frame (a dict of small numpy images, the
 table, the curve) over a local socket as soon as it has it; the handler in the server merges whatever arrived
 since the page's last update into one frame, so the page shows the newest state at its own pace and the
 solver never waits for it (it only blocks if the page falls ~200 KB of frames behind).
 
 Messages (pickled by :mod:`multiprocessing.connection` between these two processes of ours, authenticated
-with a random key; no user file is ever unpickled — uploads travel as file paths and are decoded by
-:mod:`genprior_demo.imaging` in the child): server → child ``("run", job, values)``, ``("stop", job)``,
-``("quit",)``; child → server ``("ready",)`` once, then ``(job, kind, payload)`` with kind ``"frame"``,
-``"error"`` (a :class:`UserError`'s sentence), ``"crash"`` or ``"end"``.
+with a random key; no user file is ever unpickled — the page's values travel as plain strings, numbers and
+arrays: an upload as its file path or a pasted image's bytes, decoded by :mod:`genprior_demo.imaging` in the
+child; a drawing or painted mask as the array Gradio decoded): server → child ``("run", job, values)``,
+``("stop", job)``, ``("quit",)``; child → server ``("ready",)`` once, then ``(job, kind, payload)`` with kind
+``"frame"``, ``"error"`` (a :class:`UserError`'s sentence), ``"crash"`` or ``"end"`` (payload ``"stopped"``
+when a stop ended it). Stop only sends ``("stop", job)`` and returns (Gradio closes a cancelled generator on
+its event loop); the next race skips what is left of the stopped one, and the child keeps a run that
+arrives while it is still stopping for after.
 
-Off (the race runs in the server's thread as before) with ``GENPRIOR_WORKER=0``, where CUDA is present (one
-process should own the GPU) and on ZeroGPU Spaces.
+Off (the race runs in the server's thread as before) with ``GENPRIOR_WORKER`` set to 0 / false / off / no,
+where CUDA is present (one process should own the GPU) and on ZeroGPU Spaces. If the child dies, the race
+it was running ends with a sentence saying so, the next races run in the server's thread and a new child
+is started in the background.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterator
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
@@ -41,7 +48,7 @@ START_TIMEOUT = 120.0  # seconds for the child to import torch and load the gene
 
 def wanted() -> bool:
     """Whether the app should run its races in a worker process (see the module's docstring)."""
-    if os.environ.get("GENPRIOR_WORKER", "1") == "0" or os.environ.get("SPACES_ZERO_GPU"):
+    if os.environ.get("GENPRIOR_WORKER", "1").strip().lower() in ("0", "false", "off", "no") or os.environ.get("SPACES_ZERO_GPU"):
         return False
     import torch
 
@@ -52,6 +59,14 @@ class WorkerError(RuntimeError):
     """The worker process is gone or did not start."""
 
 
+def cores() -> int:
+    """CPUs this process may use (affinity, e.g. a container's cpuset), not the host's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class Worker:
     """A child process that runs one race at a time (:func:`stream`), started by :meth:`start`."""
 
@@ -59,6 +74,7 @@ class Worker:
         self.threads, self.proc, self.conn = threads, None, None
         self.lock = threading.Lock()  # one race at a time (the tab's concurrency limit is 1 too)
         self.job = 0
+        self.ends: dict[int, Any] = {}  # job → the payload of its "end" (``"stopped"`` if a stop ended it)
 
     def start(self) -> "Worker":
         folder = tempfile.mkdtemp(prefix="genprior-worker-")
@@ -74,6 +90,10 @@ class Worker:
         while t.is_alive() and time.time() < deadline and self.proc.poll() is None:
             t.join(0.2)
         listener.close()
+        try:
+            os.rmdir(folder)  # the socket file went with the listener
+        except OSError:
+            pass
         if not accepted:
             self.close()
             raise WorkerError("the solver process did not start")
@@ -96,10 +116,18 @@ class Worker:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _recv(self):
-        while not self.conn.poll(0.5):
-            if self.proc.poll() is not None:
-                raise WorkerError(f"the solver process ended unexpectedly (exit code {self.proc.returncode})")
-        return self.conn.recv()
+        try:
+            while not self.conn.poll(0.5):
+                if self.proc.poll() is not None:
+                    break
+            return self.conn.recv()
+        except (EOFError, OSError) as e:
+            try:  # the socket is gone: so is (or must be) the child
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            raise WorkerError(f"the solver process ended unexpectedly (exit code {self.proc.returncode})") from e
 
     def stream(self, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Frames of the race the page's ``values`` ask for (:func:`reconstruct.page_run`), each the merge
@@ -108,13 +136,18 @@ class Worker:
             self.job += 1
             job, ended = self.job, False
             try:
-                self.conn.send(("run", job, values))
+                try:
+                    self.conn.send(("run", job, values))
+                except OSError as e:
+                    raise WorkerError("the solver process is gone") from e
                 while not ended:
                     messages = [self._recv()]
                     while self.conn.poll():
                         messages.append(self.conn.recv())
                     merged: dict[str, Any] = {}
                     for j, kind, payload in messages:
+                        if kind == "end":
+                            self.ends[j] = payload
                         if j != job:  # the tail of a stopped race
                             continue
                         if kind == "frame":
@@ -131,27 +164,24 @@ class Worker:
                         yield merged
             finally:
                 if not ended and self.alive():  # Stop (the generator was closed) or the server's error
-                    try:
+                    try:  # only send: this runs on Gradio's event loop, and the next race skips the rest
                         self.conn.send(("stop", job))
-                        deadline = time.time() + 5.0
-                        while time.time() < deadline and self.conn.poll(max(0.0, deadline - time.time())):
-                            j, kind, _ = self.conn.recv()
-                            if j == job and kind in ("end", "error", "crash"):
-                                break
-                    except (OSError, EOFError):
+                    except OSError:
                         pass
 
     def close(self) -> None:
-        try:
-            if self.conn is not None:
+        if self.conn is not None:
+            try:
                 self.conn.send(("quit",))
-        except (OSError, EOFError):
-            pass
+            except OSError:
+                pass
+            self.conn.close()
         if self.proc is not None and self.proc.poll() is None:
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
 
 
 _WORKER: Worker | None = None
@@ -160,10 +190,11 @@ _STARTING = threading.Lock()
 
 def start_worker(threads: int | None = None) -> Worker | None:
     """Start the app's worker (once; call from a background thread: it takes a few seconds) with ``threads``
-    torch threads (default ``GENPRIOR_WORKER_THREADS`` or 1: the other core serves the page). None where
-    it is off or failed to start — the races then run in the server's thread."""
+    torch threads (default ``GENPRIOR_WORKER_THREADS``, else all cores but one — one on a 2-core machine,
+    measured best there: docs/BENCHMARKS.md —, the other serves the page). None where it is off or failed
+    to start — the races then run in the server's thread."""
     global _WORKER
-    threads = threads or int(os.environ.get("GENPRIOR_WORKER_THREADS", "1"))
+    threads = threads or int(os.environ.get("GENPRIOR_WORKER_THREADS", "0")) or max(1, cores() - 1)
     with _STARTING:
         if _WORKER is None or not _WORKER.alive():
             if not wanted():
@@ -179,6 +210,11 @@ def start_worker(threads: int | None = None) -> Worker | None:
         return _WORKER
 
 
+def restart_later() -> None:
+    """Start a new worker in the background (the old one died); races run in the server's thread meanwhile."""
+    threading.Thread(target=start_worker, daemon=True).start()
+
+
 def current() -> Worker | None:
     """The running worker, or None (not started yet, off, or gone)."""
     w = _WORKER
@@ -189,10 +225,14 @@ def current() -> Worker | None:
 def _serve(conn) -> None:
     from .reconstruct import page_prepare, run, warm_up
 
-    warm_up()
+    try:
+        warm_up()  # loads the generators: a bad checkpoint must not cost the page its solver process
+    except Exception:  # noqa: BLE001 — the race that needs it reports it
+        print("genprior_demo solver process: warm-up failed\n" + traceback.format_exc(limit=3), file=sys.stderr)
     conn.send(("ready",))
+    pending: deque = deque()  # runs that arrived while a race was stopping
     while True:
-        message = conn.recv()
+        message = pending.popleft() if pending else conn.recv()
         if message[0] == "quit":
             return
         if message[0] != "run":  # a stop for a race that has ended already
@@ -208,8 +248,10 @@ def _serve(conn) -> None:
                     m = conn.recv()
                     if m[0] == "quit":
                         raise SystemExit(0)
-                    if m[0] == "stop" and m[1] == job:
-                        state["stop"] = True
+                    if m[0] == "stop":
+                        state["stop"] = state["stop"] or m[1] == job  # an older job's stop: already ended
+                    else:
+                        pending.append(m)
             return state["stop"]
 
         try:
@@ -219,7 +261,7 @@ def _serve(conn) -> None:
             conn.send((job, "error", str(e)))
         except Exception:  # noqa: BLE001 — reported to the page; the worker serves the next run
             conn.send((job, "crash", traceback.format_exc(limit=4)))
-        conn.send((job, "end", None))
+        conn.send((job, "end", "stopped" if state["stop"] else None))
 
 
 def main() -> None:
