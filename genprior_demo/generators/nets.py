@@ -145,8 +145,9 @@ class DuffDecoder(nn.Module):
     as the solvers need; three stride-2 steps from n/8 (their strides list two for Shapes, which does not
     reach n). Without their global last layer, their one-channel (n/8)² start left the decoder too little
     room: the first trio (start 1, widths 64-64-32) plateaued at a projection NRMSE of 0.37–0.65 on Shapes.
-    The second trio (``SPECS``) starts from 64 channels and narrows as it grows (64-32-16), at the same
-    cost per step; the first design stays loadable (``start_channels=1, widths=(64, 64, 32)``)."""
+    The second design (``SPECS``) starts from 64 channels and narrows as it grows (64-32-16; 141 k parameters
+    at 56×56 against 100 k): shapes56-ae 0.345, shapes56-vae 0.252 (docs/RESULTS.md §7). The first design
+    stays loadable (``start_channels=1, widths=(64, 64, 32)``; a manifest entry without ``decoder``)."""
 
     def __init__(self, latent_dim: int, size: int = 56, channels: int = 1, widths=(64, 64, 32), start_channels: int = 1):
         super().__init__()
