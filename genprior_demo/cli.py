@@ -315,7 +315,7 @@ def _cmd_train_projector(a) -> int:
 
     if a.name not in SPECS:
         raise UsageError(f"unknown generator {a.name!r}; choose from {', '.join(SPECS)}")
-    print(json.dumps(train_projector(a.name, a.minutes, a.seed, a.threads, resume=a.resume,
+    print(json.dumps(train_projector(a.name, a.minutes, a.seed, a.threads, resume=a.resume, width=a.width,
                                      data_root=a.data_root or os.environ.get("GENPRIOR_DATA_ROOT")), indent=2))
     return 0
 
@@ -424,6 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--seed", type=int, default=0)
     tp.add_argument("--threads", type=int, default=None)
     tp.add_argument("--resume", action="store_true", help="continue from checkpoints/.state/ (the minutes count in all)")
+    tp.add_argument("--width", type=int, default=64, help="projector width (64 = the DCGAN discriminator's, as Raj et al.)")
     tp.add_argument("--data-root", default=None, help="MNIST for the held-out projection error δ")
     tp.set_defaults(func=_cmd_train_projector)
 

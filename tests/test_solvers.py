@@ -261,6 +261,21 @@ def test_csgm_restarts_are_a_batch_and_uniform_latents_stay_in_the_box():
     assert torch.equal(final.x[0], final.restarts[0, int(final.best[0])])
 
 
+def test_pgd_gan_runs_restarts_as_a_batch_then_keeps_the_best_fit():
+    """Until ``select_after`` every restart is shown (best by data loss); then each image keeps the restart
+    whose G(z) fits y best, and the estimate recovers an image in the range (Shah & Hegde's setting)."""
+    gan = tiny_prior("gan")
+    prob = make_problem(torch.cat([in_range(gan, seed=3), in_range(gan, seed=4)]), "cs-gaussian", {"m": 300}, seed=3)
+    steps = list((method_stream(prob, "pgd-gan", gan, dict(iters=12, restarts=3, select_after=4, every=1))))
+    before, after = steps[:3], steps[4:]
+    for s in before:
+        assert s.restarts.shape == (2, 3, 1, 32, 32)
+        assert torch.equal(s.best, s.restart_losses.argmin(1))
+        assert torch.equal(s.x[1], s.restarts[1, int(s.best[1])])
+    assert all(s.restarts is None and s.x.shape == (2, 1, 32, 32) for s in after)
+    assert all(psnr(steps[-1].x[i], prob.x[i]) >= 25.0 for i in range(2))
+
+
 def test_method_stream_rejects_bad_requests(gan, digit):
     prob = make_problem(digit, "denoise")
     with pytest.raises(ValueError, match="unknown method"):

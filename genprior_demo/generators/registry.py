@@ -198,7 +198,7 @@ def load_projector(name: str, manifest_path: str = str(MANIFEST)) -> torch.nn.Mo
         raise CheckpointError(f"generator {name!r} has no trained NPGD projector "
                               f"(python -m genprior_demo train-projector {name})")
     spec = SPECS[name]
-    P = ConvEncoder(spec["latent_dim"], 1, width=32, variational=False)
+    P = ConvEncoder(spec["latent_dim"], 1, width=int(entry.get("width", 32)), variational=False)  # no width: the first, 32
     P.load_state_dict(load_state(Path(manifest_path).parent / entry["file"], entry["sha256"]))
     return P.eval().requires_grad_(False)
 

@@ -6,15 +6,18 @@ learned projector, NPGD (Raj, Li & Bresler, ICCV 2019, in npgd.py). Both take th
 with η in absolute units: the convergence analysis ties η to the restricted eigenvalues of A on range(G)
 (≈ 1 for Gaussian A with N(0, 1/m) entries), not to the global ‖A‖² (≈ 10 at m = 200, so 1/‖A‖² is a
 step ~10× too small that stalls both methods). They differ in the projection: PGD-GAN solves argmin_z ‖G(z) − w‖² by an inner Adam loop warm-started
-from the previous z (restarts only the first time); NPGD runs a trained network P once.
+from the previous z; NPGD runs a trained network P once. PGD-GAN's restarts run as a batch dimension for the
+first ``select_after`` outer iterations, then each image keeps the restart whose G(z) fits y best (ours: the
+papers start from one z; choosing by the distance to the first, very noisy w = ηAᵀy, as we did until
+2026-12-04, kept bad starts).
 """
 from __future__ import annotations
 
 import torch
 
 from ..config import PGDGANConfig
-from .base import Emitter, StepStream, data_step, register
-from .latent import best_of_restarts, descend, restart_latents
+from .base import Emitter, StepStream, data_step, register, residual_norm
+from .latent import best_of_restarts, descend, restart_latents, restart_step
 
 
 def gradient_step(x: torch.Tensor, problem, eta: float) -> torch.Tensor:
@@ -45,20 +48,35 @@ def project_to_range(prior, w: torch.Tensor, z: torch.Tensor, iters: int, lr: fl
 def pgd_gan(problem, prior, cfg: PGDGANConfig = PGDGANConfig()) -> StepStream:
     emit = Emitter(cfg.every)
     y, physics = problem.y, problem.physics
-    B = y.shape[0]
+    B, R = y.shape[0], cfg.restarts
+    keep = min(cfg.select_after, cfg.iters) if R > 1 else 0  # outer iteration that keeps one restart per image
     eta = cfg.eta
-    x = torch.zeros((B, *physics.in_shape), device=y.device)
-    z = restart_latents(prior, B, cfg.restarts, cfg.seed)
+    x = torch.zeros((B * R, *physics.in_shape), device=y.device)  # row b·R + r: image b, restart r
+    z = restart_latents(prior, B, R, cfg.seed)
+
+    def step_rows(x):  # the gradient step of every restart (the operator may differ per image, not per restart)
+        if x.shape[0] == B:
+            return gradient_step(x, problem, eta)
+        xv = x.view(B, R, *x.shape[1:])
+        return torch.stack([gradient_step(xv[:, r], problem, eta) for r in range(R)], 1).flatten(0, 1)
+
+    def data_loss(x):  # ‖Ax − y‖² per row
+        xv = x.view(B, -1, *x.shape[1:])
+        return torch.stack([residual_norm(physics, xv[:, r], y) for r in range(xv.shape[1])], 1).pow(2).flatten()
 
     for t in range(1, cfg.iters + 1):
-        w = gradient_step(x, problem, eta)
-        z = project_to_range(prior, w, z, cfg.inner_iters, cfg.inner_lr)
+        lr = cfg.inner_lr * cfg.inner_lr_decay ** ((t - 1) / max(cfg.iters - 1, 1))  # geometric, inner_lr → inner_lr·decay
+        z = project_to_range(prior, step_rows(x), z, cfg.inner_iters, lr)
         with torch.no_grad():
-            xs = prior(z)
-            if t == 1 and cfg.restarts > 1:  # keep the best restart per image from now on
-                d = (xs - w.repeat_interleave(cfg.restarts, 0)).pow(2).flatten(1).sum(1)
-                xs, idx = best_of_restarts(xs, d, B, cfg.restarts)
-                z = z.view(B, cfg.restarts, -1)[torch.arange(B), idx]
-            x = xs
+            x = prior(z)
+        if x.shape[0] > B:  # restarts still run as a batch: show the best so far by the data loss
+            d = data_loss(x)
+            if t == keep:  # from now on one restart per image: the one that fits y best
+                x, idx = best_of_restarts(x, d, B, R)
+                z = z.view(B, R, -1)[torch.arange(B), idx]
+            else:
+                xs, zs = x, z
+                yield from emit(t, cfg.iters, lambda: restart_step(t, xs, {"data": d}, y, physics, R, z=zs))
+                continue
         yield from emit(t, cfg.iters, lambda: data_step(t, x, problem, z=z))
     return emit.final(lambda: data_step(cfg.iters, x, problem, z=z))

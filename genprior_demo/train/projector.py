@@ -5,9 +5,15 @@ noise of random σ ∈ [0, 0.3], sometimes a random blur), and P is fitted so th
 P(x̃) ≈ z:  loss = ‖G(P(x̃)) − x‖² + 0.1·‖P(x̃) − z‖² / k·(H·W).  No data set is needed.
 
     python -m genprior_demo train-projector mnist-dcgan --minutes 6 --seed 0 --threads 1
+
+Raj et al.'s projector is "similar to D except [its] last layer produces [the] latent vector": ``--width 64``
+is our DCGAN discriminator's width (the first projectors, until 2026-12-04, had width 32). Adam's rate
+follows a cosine from 1e-3 to 1e-5 over the time budget (``--minutes``; a resumed run continues the schedule),
+so the last minutes refine instead of jittering; the first projectors used a constant 1e-3.
 """
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 import time
@@ -48,7 +54,7 @@ def projection_error(prior, P, x: torch.Tensor, chunk: int = 250) -> torch.Tenso
 
 def train_projector(name: str, minutes: float, seed: int, threads: int | None, bs: int = 128,
                     resume: bool = False, data_root: str | None = None, n_eval: int = 500,
-                    save_every: float = 120.0) -> dict:
+                    save_every: float = 120.0, width: int = 64, lr: float = 1e-3, lr_final: float = 1e-5) -> dict:
     """Train for ``minutes`` of wall time in all (a resumed run counts the time already spent), saving
     the state every ``save_every`` seconds to checkpoints/.state/ so ``resume=True`` continues where a
     killed run stopped. At the end: δ on ``n_eval`` held-out digits (MNIST test 0…n_eval−1) and on
@@ -59,8 +65,8 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
     g = seeded(seed)
     with torch.random.fork_rng():  # the encoder's default init from the seed, global RNG left alone
         torch.manual_seed(seed)
-        P = ConvEncoder(prior.latent_dim, prior.channels, width=32, variational=False)
-    opt = torch.optim.Adam(P.parameters(), 1e-3)
+        P = ConvEncoder(prior.latent_dim, prior.channels, width=width, variational=False)
+    opt = torch.optim.Adam(P.parameters(), lr)
     state_path = STATE_DIR / f"{name}-projector.pt"
     it, spent = 0, 0.0
     if resume and state_path.is_file():
@@ -77,7 +83,9 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
 
     t0 = last_save = time.time()
     bar = tqdm(desc=f"projector {name}", mininterval=10, initial=it)
-    while spent + time.time() - t0 < 60 * minutes:
+    while (frac := (spent + time.time() - t0) / (60 * minutes)) < 1:
+        for group in opt.param_groups:  # cosine over the wall-time budget
+            group["lr"] = lr_final + 0.5 * (lr - lr_final) * (1 + math.cos(math.pi * frac))
         with torch.no_grad():
             z = prior.sample_latent(bs, g)
             x = prior(z)
@@ -109,7 +117,8 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
     d_gen = projection_error(prior, P, x_gen)
     path = registry.CHECKPOINT_DIR / f"{name}-projector.safetensors"
     save_file({k: v.contiguous() for k, v in P.state_dict().items()}, str(path))
-    entry = dict(file=path.name, sha256=registry.sha256_of(path), architecture="ConvEncoder(width=32)",
+    entry = dict(file=path.name, sha256=registry.sha256_of(path), architecture=f"ConvEncoder(width={width})", width=width,
+                 schedule=f"Adam, cosine {lr:g} → {lr_final:g} over {minutes:g} min",
                  iterations=it, samples_seen=it * bs, seconds=round(seconds), seed=seed,
                  quality=dict(delta_test_median=round(float(d_test.median()), 4),
                               delta_test_p90=round(float(d_test.quantile(0.9)), 4), n_test_images=int(x_test.shape[0]),
