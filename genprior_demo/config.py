@@ -248,6 +248,8 @@ class BlindConfig:
     restarts: int = knob(4, 1, 16, "R: latent restarts per observation (a batch; F̂ learns from each one's best)")  # ours: Sobel 18.9 → 25.7 dB with 4 (16 validation digits)
     support_rounds: int = knob(3, 1, 50, "rounds each candidate size runs before the choice")
     support_tol: float = knob(0.1, 0.0, 1.0, "keep the smallest size within this relative residual of the best")
+    keep_best: bool = field(default=False, metadata=dict(
+        help="undo a round that doubles the least data loss so far (rates halved) and end on the best round"))  # ours, tried 2026-12-05 with support_rounds 10 on 16 test digits: Gaussian 17.3 → 17.9 dB, motion 14.3 → 17.6, but Sobel 25.4 → 14.1 (the 10-round sweep chose k = 5, F̂ failed); off until it holds on all three (docs/RESULTS.md)
     seed: int = seed_knob("random seed of latents and F̂'s init")
 
 

@@ -106,14 +106,19 @@ def realism(prior, x: torch.Tensor) -> torch.Tensor:
 
 def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arrange: Callable,
               cfg, emit: Emitter, report: Callable[[], dict] | None = None, restarts: int = 1,
-              shared: bool = False) -> StepStream:
+              shared: bool = False, keep_best: bool = False) -> StepStream:
     """Algorithm 1: per round T1 steps on the surrogate (images fixed), T2 on z (surrogate fixed).
     ``arrange(G(z))`` → what the surrogate takes (and the Step's x); ``report()`` gives extra Step
     fields. ``restarts`` R: ``y`` holds R restart-major copies of the B observations, each restart with
     its own latents. ``shared``: one surrogate for all restarts (blind inversion) — it is fitted to each
     observation's best restart and each observation keeps its own best; otherwise each restart has its
     own surrogate (separation's grouped mixing networks) and the whole restart with the least total data
-    loss is kept. Yields after each round, returns the last Step."""
+    loss is kept. Yields after each round, returns the last Step.
+
+    ``keep_best`` (ours; blind inversion's option, off by default): the state (F̂, z, both optimisers) of the round with the least
+    data loss is kept; a round that more than doubles it is undone and both rates are halved, and the run
+    ends on that best round. Without it, larger surrogates blew up late in a run (on 8 validation digits,
+    Gaussian blur, k = 7: data residual 0.12 at round 11, 2.97 at round 17, never back; 11.9 dB at the end)."""
     params = [p for p in surrogate.parameters() if p.requires_grad]
     opt_f = torch.optim.Adam(params, cfg.lr_f) if params else None
     opt_z = torch.optim.Adam([z], cfg.lr_z)
@@ -147,6 +152,33 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
                     z=z.detach()[idx].clone() if shared else z.detach().view(R, -1, z.shape[-1])[int(r[0])].clone(),
                     surrogate=snap, **extra, **(report() if report else {}))
 
+    optims = [o for o in (opt_f, opt_z) if o is not None]
+    best, scale = None, 1.0  # (data loss, state) of the best round so far; the rates' factor after blow-ups
+
+    def round_loss() -> float:
+        with torch.no_grad():
+            d = per_item(surrogate(arrange(prior(z))) - y).view(R, B)
+            return float(d.min(0).values.sum() if shared else d.sum(1).min())
+
+    def restore(state):
+        surrogate.load_state_dict(state[0])
+        with torch.no_grad():
+            z.copy_(state[1])
+        for o, st in zip(optims, state[2]):
+            o.load_state_dict(st)
+            for g in o.param_groups:
+                g["lr"] *= scale
+
+    def guard():
+        nonlocal best, scale
+        loss = round_loss()
+        if best is None or loss <= best[0]:
+            best = (loss, (copy.deepcopy(surrogate.state_dict()), z.detach().clone(),
+                           [copy.deepcopy(o.state_dict()) for o in optims]))
+        elif loss > BLOW_UP * best[0]:
+            scale *= 0.5
+            restore(best[1])
+
     for t in range(1, cfg.rounds + 1):
         if opt_f is not None:
             with torch.no_grad():
@@ -166,10 +198,15 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
             opt_z.step()
             with torch.no_grad():
                 prior.project(z)
+        if keep_best:
+            guard()
         yield from emit(t, cfg.rounds, lambda: step(t))
+    if keep_best and best is not None and round_loss() > best[0]:
+        restore(best[1])  # end on the round with the least data loss
     return emit.final(lambda: step(cfg.rounds))
 
 
+BLOW_UP = 2.0  # keep_best: a round whose data loss exceeds this multiple of the best round's is undone
 SUPPORT_SIZES = (3, 5, 7, 9)  # F̂'s layer size k: two k×k layers reach an effective support of 2k − 1 = 5 … 17 px
 
 
@@ -190,7 +227,8 @@ def _blind_run(problem, prior, cfg: BlindConfig, ksize: int, emit: Emitter) -> S
     surrogate = seeded_module(lambda: SurrogateConv(prior.channels, cfg.filters, ksize), seeded(cfg.seed), y.device)
     z = prior.sample_latent(R * y.shape[0], seeded(cfg.seed)).requires_grad_(True)  # restart-major (R·N, k)
     report = lambda: {"kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
-    return alternate(y.repeat(R, 1, 1, 1), prior, z, surrogate, lambda xs: xs, cfg, emit, report, restarts=R, shared=True)
+    return alternate(y.repeat(R, 1, 1, 1), prior, z, surrogate, lambda xs: xs, cfg, emit, report, restarts=R, shared=True,
+                     keep_best=cfg.keep_best)
 
 
 @register("blind", BlindConfig, needs_prior=True, title="Blind inversion (surrogate F̂)", problem="blind",
