@@ -238,6 +238,14 @@ def test_every_reconstruct_preset_is_a_valid_request():
         assert race.lanes[0].name == p.values["method"] and race.request["operator"] == p.values["operator"]
 
 
+def test_the_out_of_domain_preset_quotes_the_reports_numbers():
+    import re
+
+    from genprior_demo.ui import claims
+
+    assert re.search(r"IAGAN \d+\.\d dB, CSGM \d+\.\d dB, bicubic \d+\.\d dB", claims.iagan_ood_caption())
+
+
 def test_the_latent_explorer_opens_with_samples_anchors_and_a_grid():
     gallery, codes, anchors, grid = E.opening(GEN, 0, 1.0, 5, E.empty_anchors())
     assert len(gallery) == len(codes) >= 3 and anchors == codes[:3]
