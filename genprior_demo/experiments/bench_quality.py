@@ -218,19 +218,16 @@ def exp_pgd(x, x_val, rep: Report, n_curve: int = 10):
             chosen[(m, prior.name)] = eta
             over, label = {"eta": eta}, f"η = {eta:g}"
             grid = ", ".join(f"{k:g}: {v:.1f}" for k, v in scores.items())
-            if m == "pgd-gan":  # the inner rate's decay, at the chosen η
-                dscores = grid_scores(x_val, *cs, m, "inner_lr_decay", DECAY_GRID, prior, {"eta": eta})
-                decay = max(dscores, key=dscores.get)
-                print(f"  inner_lr_decay for pgd-gan ({prior.name}, η = {eta:g}): {decay:g} — "
-                      + ", ".join(f"{k:g}: {v:.2f}" for k, v in dscores.items()), flush=True)
-                over["inner_lr_decay"], label = decay, label + f", decay {decay:g}"
-                grid += "; decay " + ", ".join(f"{k:g}: {v:.1f}" for k, v in dscores.items())
-                iscores = grid_scores(x_val, *cs, m, "inner_iters", INNER_GRID, prior, dict(over))
-                inner = min(k for k, v in iscores.items() if v >= max(iscores.values()) - TIE_DB)  # the cheapest of a tie
-                print(f"  inner_iters for pgd-gan ({prior.name}, η = {eta:g}, decay {decay:g}): {inner} — "
-                      + ", ".join(f"{k}: {v:.2f}" for k, v in iscores.items()), flush=True)
-                over["inner_iters"], label = inner, label + f", {inner} inner steps"
-                grid += "; inner steps " + ", ".join(f"{k}: {v:.1f}" for k, v in iscores.items())
+            if m == "pgd-gan":  # then the inner rate's decay and the Adam steps per projection, each at the values before
+                for key, values, name, tag, cheapest in (("inner_lr_decay", DECAY_GRID, "decay", "decay {:g}", False),
+                                                         ("inner_iters", INNER_GRID, "inner steps", "{} inner steps", True)):
+                    sc = grid_scores(x_val, *cs, m, key, values, prior, dict(over))
+                    top = max(sc.values())
+                    v = min(k for k, p in sc.items() if p >= top - TIE_DB) if cheapest else max(sc, key=sc.get)
+                    print(f"  {key} for pgd-gan ({prior.name}, {label}): {v:g} — "
+                          + ", ".join(f"{k:g}: {p:.2f}" for k, p in sc.items()), flush=True)
+                    over[key], label = v, label + ", " + tag.format(v)
+                    grid += f"; {name} " + ", ".join(f"{k:g}: {p:.1f}" for k, p in sc.items())
             r = run(x, *cs, m, prior, over)
             lines.append(f"| {m} ({prior.name}) [{label}] | {summary(r)} | {grid} |")
             raw[f"{m} ({prior.name})"] = r["psnr"]

@@ -104,6 +104,9 @@ def realism(prior, x: torch.Tensor) -> torch.Tensor:
     return -F.softplus(prior.discriminator(x))
 
 
+BLOW_UP = 2.0  # keep_best: a round whose data loss exceeds this multiple of the best round's is undone
+
+
 def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arrange: Callable,
               cfg, emit: Emitter, report: Callable[[], dict] | None = None, restarts: int = 1,
               shared: bool = False, keep_best: bool = False) -> StepStream:
@@ -155,10 +158,10 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
     optims = [o for o in (opt_f, opt_z) if o is not None]
     best, scale = None, 1.0  # (data loss, state) of the best round so far; the rates' factor after blow-ups
 
-    def round_loss() -> float:
+    def round_loss() -> float:  # the data loss of the estimates kept, as a Step reports them
         with torch.no_grad():
-            d = per_item(surrogate(arrange(prior(z))) - y).view(R, B)
-            return float(d.min(0).values.sum() if shared else d.sum(1).min())
+            data = per_item(surrogate(arrange(prior(z))) - y)
+            return float(data[kept(data)].sum())
 
     def restore(state):
         surrogate.load_state_dict(state[0])
@@ -206,7 +209,6 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
     return emit.final(lambda: step(cfg.rounds))
 
 
-BLOW_UP = 2.0  # keep_best: a round whose data loss exceeds this multiple of the best round's is undone
 SUPPORT_SIZES = (3, 5, 7, 9)  # F̂'s layer size k: two k×k layers reach an effective support of 2k − 1 = 5 … 17 px
 
 
