@@ -248,3 +248,18 @@ def test_noise_only_on_measured_entries(op, rng):
     keep = op.measured()
     if keep is not None:
         assert keep.min() == 0 and float(r[(keep.expand_as(r[0]) == 0).expand_as(r)].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("size,angles,kind", [(31, 30, "dense"), (32, 60, "dense"), (64, 90, "sparse"), (128, 30, "none")])
+def test_tomography_matrix_equals_resampling_and_its_transpose_is_the_gradient(size, angles, kind):
+    """A as a precomputed matrix (dense, sparse CSR, or none when too big to build) is grid_sample's
+    rotate-and-sum to float rounding, and Aᵀ is autograd's adjoint of it."""
+    op = make_operator("tomography", (1, size, size), angles=angles)
+    assert kind == ("none" if op.M is None else "dense" if op.Mt is None else "sparse")
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 1, size, size, generator=g, requires_grad=True)
+    ref = op.A_resample(x)
+    assert (op.A(x) - ref).abs().max() <= 1e-5 * ref.abs().max()
+    y = torch.randn(ref.shape, generator=g)
+    (grad,) = torch.autograd.grad((op.A_resample(x) * y).sum(), x)
+    assert torch.allclose(op.A_adjoint(y), grad, atol=1e-4 * grad.abs().max())
