@@ -315,7 +315,12 @@ def _cmd_train_projector(a) -> int:
 
     if a.name not in SPECS:
         raise UsageError(f"unknown generator {a.name!r}; choose from {', '.join(SPECS)}")
+    if not (math.isfinite(a.real_fraction) and 0.0 <= a.real_fraction < 1.0):
+        raise UsageError(f"--real-fraction must be in [0, 1), got {a.real_fraction}")
+    if not (math.isfinite(a.lr) and a.lr > 0):
+        raise UsageError(f"--lr must be a positive number, got {a.lr}")
     print(json.dumps(train_projector(a.name, a.minutes, a.seed, a.threads, resume=a.resume, width=a.width,
+                                     real_fraction=a.real_fraction, init=a.init, lr=a.lr,
                                      data_root=a.data_root or os.environ.get("GENPRIOR_DATA_ROOT")), indent=2))
     return 0
 
@@ -425,7 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--threads", type=int, default=None)
     tp.add_argument("--resume", action="store_true", help="continue from checkpoints/.state/ (the minutes count in all)")
     tp.add_argument("--width", type=int, default=64, help="projector width (64 = the DCGAN discriminator's, as Raj et al.)")
-    tp.add_argument("--data-root", default=None, help="MNIST for the held-out projection error δ")
+    tp.add_argument("--data-root", default=None, help="MNIST for the held-out projection error δ (and --real-fraction)")
+    tp.add_argument("--real-fraction", type=float, default=0.0,
+                    help="fraction of each batch from perturbed training images (ours; 0 = Raj et al.'s G(z) only)")
+    tp.add_argument("--init", action="store_true", help="fine-tune the shipped projector instead of starting afresh")
+    tp.add_argument("--lr", type=float, default=1e-3, help="Adam's starting rate (cosine to 1e-5)")
     tp.set_defaults(func=_cmd_train_projector)
 
     bl = sub.add_parser("blind", help="blind inversion: N digits, one operator the method is not told (Anirudh et al.)")

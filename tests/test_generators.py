@@ -146,3 +146,23 @@ def test_duff_training_resumes_where_it_stopped(kind, tmp_path, monkeypatch):
     again = T.train_duff(q, f"tiny-{kind}", x, 0.0, seeded(0), "cpu", resume=True)  # no time left: loads, saves
     assert again["iterations"] == first["iterations"]
     assert all(torch.equal(a, b) for a, b in zip(p.decoder.state_dict().values(), q.decoder.state_dict().values()))
+
+
+@pytest.mark.parametrize("n_real", [0, 3])
+def test_projector_batches_mix_range_samples_and_training_images(n_real):
+    """train-projector's batch: bs − n_real fresh G(z) (with the latent term) and n_real training images
+    (reconstruction term only); both terms give P a gradient."""
+    from genprior_demo.generators.nets import ConvEncoder
+    from genprior_demo.train.projector import projector_loss
+    from tests.tiny import tiny_prior
+
+    prior = tiny_prior("gan", latent=4)
+    x_train = torch.rand(5, 1, 32, 32, generator=seeded(2))
+    P = ConvEncoder(4, 1, width=8, variational=False)
+    rec, lat, x = projector_loss(prior, P, 8, seeded(0), x_train if n_real else None, n_real)
+    assert x.shape == (8, 1, 32, 32)
+    in_train = [any(torch.equal(r, t) for t in x_train) for r in x]
+    assert in_train == [False] * (8 - n_real) + [True] * n_real
+    for term in (rec, lat):
+        (grad,) = torch.autograd.grad(term, next(P.parameters()), retain_graph=True)
+        assert grad.abs().sum() > 0
