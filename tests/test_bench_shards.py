@@ -106,3 +106,13 @@ def test_a_study_table_tunes_every_row_and_reports_the_choice():
     assert set(chosen) == set(labels) and all(v in (0.01, 0.1, 1.0) for v in chosen.values())
     assert len(lines) == 3 + len(rows) and all(len(r["psnr"]) == 3 for r in raw.values())
     assert all(len(c) == 3 for c in curves.values())  # the whole grid, with its data discrepancy
+    assert all(isinstance(r["edge"], bool) for r in raw.values())  # the noise sweep's table marks edges
+
+
+def test_noise_figure_draws_from_the_stored_raw_numbers(tmp_path):
+    from genprior_demo.experiments import duff_study as D
+
+    levels = (0.02, 0.1)
+    res = {m: {lv: {"psnr": [20.0 + i, 22.0 - lv]} for lv in levels} for i, m in enumerate(("hard", "relaxed"))}
+    D.noise_figure(res, levels, tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 5000

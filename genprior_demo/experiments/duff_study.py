@@ -152,7 +152,7 @@ def table(title: str, op, x_test, x_val, sigma: float, rows, cfg: StudyConfig, t
         chosen[label] = best
         xt, sec = solve_rows(pt, meth, prior, {**fixed, key: best})
         s = scores(xt, x_test)
-        raw[label] = dict(s, sec=sec, weight=best)
+        raw[label] = dict(s, sec=sec, weight=best, edge=edge)
         grid_txt = ", ".join(f"{k:g}: {v:.1f}" for k, v in grid.items()) if grid else "as tuned on the in-distribution problem"
         lines.append(f"| {label} | {key} = {best:g}{' (edge)' if edge else ''} | {grid_txt} | "
                      f"{np.mean(s['psnr']):.2f} ± {np.std(s['psnr']):.2f} | {np.mean(s['ssim']):.3f} | {sec:.2f} |")
@@ -243,14 +243,34 @@ def exp_shapes_plus(n: int, rep, cfg: StudyConfig = StudyConfig(level=0.05)):
     rep.add("duff-shapes+", "\n".join(lines + body) + "\n", {"rows": raw, "chosen": chosen, "sigma": sigma}, n=n)
 
 
-def exp_noise(n: int, rep, cfg: StudyConfig = StudyConfig(), levels=(0.02, 0.05, 0.1, 0.2, 0.4)):
-    """Duff et al. Fig. 12: tomography PSNR against the noise level, hard vs relaxed (VAE) and Tikhonov,
-    each weight tuned per level on the validation Shapes."""
+def noise_figure(res: dict, levels, path) -> None:
+    """Fig. 12: test PSNR (mean ± std) against the noise level, one line per method; ``res[label][level]``
+    holds the per-image ``psnr`` list (as stored in results.json's raw part)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots(figsize=(5.5, 3.4), dpi=110)
+    pct = [100 * lv for lv in levels]
+    for label, d in res.items():
+        ax.errorbar(pct, [np.mean(d[lv]["psnr"]) for lv in levels], yerr=[np.std(d[lv]["psnr"]) for lv in levels],
+                    marker="o", capsize=3, label=label, lw=1.3)
+    ax.set_xscale("log")
+    ax.set_xticks(pct, [f"{p:g}" for p in pct])
+    ax.minorticks_off()
+    ax.set_xlabel("noise ‖e‖/‖Ax‖ (%)")
+    ax.set_ylabel("test PSNR (dB)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def exp_noise(n: int, rep, cfg: StudyConfig = StudyConfig(), levels=(0.02, 0.05, 0.1, 0.2, 0.4)):
+    """Duff et al. Fig. 12: tomography PSNR against the noise level, hard vs relaxed (VAE) and Tikhonov,
+    each weight tuned per level on the validation Shapes."""
     priors, xt, xv = _setup(n, cfg)
     vae = next(p for p in priors if p.name == "shapes56-vae")
     op = operator("tomography")
@@ -267,18 +287,8 @@ def exp_noise(n: int, rep, cfg: StudyConfig = StudyConfig(), levels=(0.02, 0.05,
         for label, r in raw.items():
             res[label][lv] = r
     for label, d in res.items():
-        lines.append(f"| {label} | " + " | ".join(f"{np.mean(d[lv]['psnr']):.2f} (λ {d[lv]['weight']:g})" for lv in levels) + " |")
-    fig, ax = plt.subplots(figsize=(5.5, 3.4), dpi=110)
-    for label, d in res.items():
-        ax.errorbar([100 * lv for lv in levels], [np.mean(d[lv]["psnr"]) for lv in levels],
-                    yerr=[np.std(d[lv]["psnr"]) for lv in levels], marker="o", capsize=3, label=label, lw=1.3)
-    ax.set_xscale("log")
-    ax.set_xlabel("noise ‖e‖/‖Ax‖ (%)")
-    ax.set_ylabel("test PSNR (dB)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(rep.dir / "duff_noise_sweep.png")
-    plt.close(fig)
+        lines.append(f"| {label} | " + " | ".join(f"{np.mean(d[lv]['psnr']):.2f} (λ {d[lv]['weight']:g}"
+                                                 f"{', edge' if d[lv].get('edge') else ''})" for lv in levels) + " |")
+    noise_figure(res, levels, rep.dir / "duff_noise_sweep.png")
     lines.append("\n![PSNR vs noise](duff_noise_sweep.png)\n")
     rep.add("duff-noise", "\n".join(lines) + "\n", {label: {str(k): v for k, v in d.items()} for label, d in res.items()}, n=n)
