@@ -44,7 +44,7 @@ def main() -> None:
         x = torch.rand(batch, 1, size, size, requires_grad=True)
         slow = median_time(lambda: op.A_resample(x).pow(2).sum().backward())
         fast = median_time(lambda: op.A(x).pow(2).sum().backward())
-        kind = "none (resamples)" if op.M is None else ("dense" if op.Mt is None else "sparse CSR")
+        kind = "none (resamples)" if op.M is None else "dense"
         print(f"| {size}×{size} | {angles} | {batch} | {build:.3f} | {kind} | {1e3 * slow:.1f} | {1e3 * fast:.1f} | "
               f"{slow / fast:.1f}× |")
 

@@ -6,15 +6,14 @@ A† is CGLS, and :meth:`fbp` is filtered back-projection (ramp filter) — the 
 
 The same discretisation is applied as a matrix: :func:`system_matrix` writes grid_sample's bilinear
 weights (the 4 corners of every rotated sample, summed along each detector column) into an (n·D, H·W)
-matrix once per operator, dense up to ``DENSE_MAX`` entries and sparse (CSR) above, when building it is
-quick (≤ ``MATRIX_MAX_SAMPLES`` bilinear corners, ≈ 0.5 s; larger geometries resample as before). It equals
-:meth:`Tomography.A_resample` to float rounding (tested) and is 5–10× faster forward + backward
-(``benchmarks/bench_tomography.py``).
+matrix once per operator, dense, when it has at most ``DENSE_MAX`` entries; larger geometries resample as
+before (a sparse CSR matrix was tried: 0.6× the resampling's speed at 64×64, 90 angles). It equals
+:meth:`Tomography.A_resample` to float rounding (tested) and is ≈ 9× faster forward + backward at 32×32 and
+56×56 (``benchmarks/bench_tomography.py``, docs/BENCHMARKS.md).
 """
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 import torch.nn.functional as F
@@ -22,12 +21,11 @@ import torch.nn.functional as F
 from .base import LinearOperator
 
 
-DENSE_MAX = 16_000_000  # entries (64 MB of float32): 56×56 at 30 angles is 7.5 M
-MATRIX_MAX_SAMPLES = 3_000_000  # 4·n·D² bilinear corners (56×56, 30 angles: 0.77 M, built in 0.15 s)
+DENSE_MAX = 16_000_000  # entries (64 MB of float32): 56×56 at 30 angles is 7.5 M (built in 0.08 s)
 
 
 def system_matrix(grid: torch.Tensor, pad: tuple, H: int, W: int) -> torch.Tensor:
-    """The (n·D, H·W) matrix of "zero-pad, rotate by ``grid`` (bilinear, zeros outside, align_corners=False),
+    """The dense (n·D, H·W) matrix of "zero-pad, rotate by ``grid`` (bilinear, zeros outside, align_corners=False),
     sum each column": row a·D + j is angle a's detector bin j."""
     n, D = grid.shape[0], grid.shape[1]
     g = grid.double().cpu()
@@ -45,13 +43,9 @@ def system_matrix(grid: torch.Tensor, pad: tuple, H: int, W: int) -> torch.Tenso
             cols.append((v * W + u)[ok])
             vals.append(w[ok])
     idx = torch.stack([torch.cat(rows), torch.cat(cols)])
-    return torch.sparse_coo_tensor(idx, torch.cat(vals).float(), (n * D, H * W), check_invariants=False).coalesce()
-
-
-def _csr(M: torch.Tensor) -> torch.Tensor:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return M.to_sparse_csr()
+    M = torch.zeros(n * D, H * W, dtype=torch.float64)
+    M.index_put_((idx[0], idx[1]), torch.cat(vals), accumulate=True)  # a pixel hit twice in one column adds up
+    return M.float()
 
 
 class Tomography(LinearOperator):
@@ -71,13 +65,8 @@ class Tomography(LinearOperator):
         tx, ty = ctr - (c * ctr - s * ctr), ctr - (s * ctr + c * ctr)
         theta = torch.stack([torch.stack([c, -s, tx], 1), torch.stack([s, c, ty], 1)], 1).float()  # (n, 2, 3)
         self.grid = F.affine_grid(theta, (self.n, 1, self.D, self.D), align_corners=False).to(self.device)
-        if 4 * self.n * self.D ** 2 > MATRIX_MAX_SAMPLES:
-            self.M = self.Mt = None  # too slow to build: A resamples, Aᵀ is autograd's
-        elif self.n * self.D * H * W <= DENSE_MAX:
-            self.M, self.Mt = system_matrix(self.grid, self.pad, H, W).to_dense().to(self.device), None
-        else:  # sparse, with its transpose stored for Aᵀ (a CSR tensor cannot be transposed in place)
-            M = system_matrix(self.grid, self.pad, H, W)
-            self.M, self.Mt = _csr(M).to(self.device), _csr(M.t().coalesce()).to(self.device)
+        small = self.n * self.D * H * W <= DENSE_MAX  # else: A resamples, Aᵀ is autograd's adjoint of it
+        self.M = system_matrix(self.grid, self.pad, H, W).to(self.device) if small else None
         self.params = dict(angles=angles)
 
     def A(self, x):  # (B, C, H, W) -> (B, C, n, D)
@@ -85,7 +74,7 @@ class Tomography(LinearOperator):
             return self.A_resample(x)
         B, C = x.shape[:2]
         flat = x.reshape(B * C, -1)
-        y = flat @ self.M.T if self.Mt is None else (self.M @ flat.T).T
+        y = flat @ self.M.T
         return y.reshape(B, C, self.n, self.D)
 
     def A_adjoint(self, y):
@@ -93,7 +82,7 @@ class Tomography(LinearOperator):
             return super().A_adjoint(y)
         B, C = y.shape[:2]
         flat = y.reshape(B * C, -1)
-        x = flat @ self.M if self.Mt is None else (self.Mt @ flat.T).T
+        x = flat @ self.M
         return x.reshape(B, C, *self.in_shape[1:])
 
     def A_resample(self, x):
