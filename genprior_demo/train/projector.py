@@ -99,10 +99,14 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
     if not 0.0 <= real_fraction < 1.0:
         raise ValueError(f"real_fraction must be in [0, 1), got {real_fraction}")
     path = registry.CHECKPOINT_DIR / f"{name}-projector.safetensors"
+    init_from = None
     if init:
         from safetensors.torch import load_file
 
         P.load_state_dict(load_file(str(path)))
+        old = registry.read_manifest().get(name, {}).get("projector", {})
+        init_from = old.get("init_from") if resume and old.get("init_from") else {  # provenance of the start
+            k: old.get(k) for k in ("sha256", "schedule", "seconds", "iterations", "real_fraction", "training_command")}
     n_real = int(round(bs * real_fraction))
     if n_real:
         x_train = training_images(registry.SPECS[name]["dataset"], data_root, prior.size)
@@ -154,7 +158,7 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
     entry = dict(file=path.name, sha256=registry.sha256_of(path), architecture=f"ConvEncoder(width={width})", width=width,
                  schedule=f"Adam, cosine {lr:g} → {lr_final:g} over {minutes:g} min"
                  + (" (fine-tune of the previous projector)" if init else ""),
-                 real_fraction=real_fraction,
+                 real_fraction=real_fraction, **({"init_from": init_from} if init_from else {}),
                  iterations=it, samples_seen=it * bs, seconds=round(seconds), seed=seed,
                  quality=dict(delta_test_median=round(float(d_test.median()), 4),
                               delta_test_p90=round(float(d_test.quantile(0.9)), 4), n_test_images=int(x_test.shape[0]),
