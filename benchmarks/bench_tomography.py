@@ -17,18 +17,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_speed import best_time  # noqa: E402  (median of 20 after 3 warm-up calls; benchmarks/ is on the path)
 from genprior_demo.physics.tomography import Tomography  # noqa: E402
-
-
-def median_time(fn, reps: int = 20, warm: int = 3) -> float:
-    for _ in range(warm):
-        fn()
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return sorted(ts)[reps // 2]
 
 
 def main() -> None:
@@ -42,8 +32,8 @@ def main() -> None:
         op = Tomography((1, size, size), angles)
         build = time.perf_counter() - t
         x = torch.rand(batch, 1, size, size, requires_grad=True)
-        slow = median_time(lambda: op.A_resample(x).pow(2).sum().backward())
-        fast = median_time(lambda: op.A(x).pow(2).sum().backward())
+        slow = best_time(lambda: op.A_resample(x).pow(2).sum().backward())
+        fast = best_time(lambda: op.A(x).pow(2).sum().backward())
         kind = "none (resamples)" if op.M is None else "dense"
         print(f"| {size}×{size} | {angles} | {batch} | {build:.3f} | {kind} | {1e3 * slow:.1f} | {1e3 * fast:.1f} | "
               f"{slow / fast:.1f}× |")

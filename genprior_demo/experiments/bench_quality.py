@@ -118,8 +118,8 @@ class Report:
 
     def add(self, key: str, text: str, raw=None, n: int | None = None):
         title, _, rest = text.lstrip("\n").partition("\n")  # the stamp goes under the section's title
-        stamp = (f"_{n or self.n} test images, run {time.strftime('%Y-%m-%d')}, seed {SEED}, "
-                 f"{torch.get_num_threads()} torch thread{'s' * (torch.get_num_threads() > 1)}._")
+        th = torch.get_num_threads()
+        stamp = f"_{n or self.n} test images, run {time.strftime('%Y-%m-%d')}, seed {SEED}, {th} torch thread{'s' * (th > 1)}._"
         with open(self.store_path.with_suffix(".lock"), "w") as lock:  # several runs may share docs/
             fcntl.flock(lock, fcntl.LOCK_EX)
             store = json.loads(self.store_path.read_text()) if self.store_path.exists() else {}

@@ -32,6 +32,7 @@ from ..device import seeded
 from ..generators import registry
 from ..generators.nets import ConvEncoder
 from .common import save_atomic
+from .generators import training_data
 
 
 def perturb(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -59,15 +60,6 @@ def projector_loss(prior, P, bs: int, g: torch.Generator, x_train: torch.Tensor 
     rec = (prior(zp) - x).pow(2).flatten(1).sum(1).mean()
     lat = (zp[:bs - n_real] - z).pow(2).sum(1).mean() * (x[0].numel() / prior.latent_dim) * 0.1
     return rec, lat, x
-
-
-def training_images(dataset: str, data_root: str | None, size: int) -> torch.Tensor:
-    """Training-split images for ``--real-fraction`` (never the test images δ is measured on)."""
-    from ..data import load_mnist, make_shapes
-
-    if dataset == "mnist":
-        return load_mnist(data_root, train=True)
-    return make_shapes(20000, seed=10000, size=size)
 
 
 def projection_error(prior, P, x: torch.Tensor, chunk: int = 250) -> torch.Tensor:
@@ -108,8 +100,8 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
         init_from = old.get("init_from") if resume and old.get("init_from") else {  # provenance of the start
             k: old.get(k) for k in ("sha256", "schedule", "seconds", "iterations", "real_fraction", "training_command")}
     n_real = int(round(bs * real_fraction))
-    if n_real:
-        x_train = training_images(registry.SPECS[name]["dataset"], data_root, prior.size)
+    # --real-fraction's images: the generator's own training split (never the test images δ is measured on)
+    x_train = training_data(registry.SPECS[name]["dataset"], data_root, seed, prior.size) if n_real else None
     opt = torch.optim.Adam(P.parameters(), lr)
     state_path = STATE_DIR / f"{name}-projector.pt"
     it, spent = 0, 0.0
@@ -130,7 +122,7 @@ def train_projector(name: str, minutes: float, seed: int, threads: int | None, b
     while (frac := (spent + time.time() - t0) / (60 * minutes)) < 1:
         for group in opt.param_groups:  # cosine over the wall-time budget
             group["lr"] = lr_final + 0.5 * (lr - lr_final) * (1 + math.cos(math.pi * frac))
-        rec, lat, _ = projector_loss(prior, P, bs, g, x_train if n_real else None, n_real)
+        rec, lat, _ = projector_loss(prior, P, bs, g, x_train, n_real)
         loss = rec + lat
         opt.zero_grad(set_to_none=True)
         loss.backward()
