@@ -52,7 +52,6 @@ def test_reconstruct_end_to_end(tmp_path):
 def test_blind_and_separate_commands(tmp_path):
     """Shipped digits (no data root), one round: the files and the baselines are written."""
     r = run("blind", "--operator", "edge-sobel", "--n", "2", "--set", "rounds=1", "--set", "t1=5", "--set", "t2=5",
-            "--set", "support_rounds=1",
             "--out", str(tmp_path / "b"))
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "b" / "metrics.json").read_text())

@@ -27,7 +27,7 @@ from .tiny import tiny_prior
 # eta: the step of the projected-gradient methods on the tiny problem (its least-squares projector is
 # only stable for small steps: NPGD 41.4 dB at η = 0.1, 12.6 at the real generators' default 1)
 FAST = dict(iters=60, csgm_iters=40, inner_iters=10, every=5, restarts=2, rounds=4, t1=20, t2=20, width=8, depth=2,
-            eta=0.1, support_rounds=1)  # blind: one round per candidate size in the support sweep
+            eta=0.1)
 
 
 def fields(method):

@@ -38,7 +38,8 @@ def test_surrogate_fits_the_observations_and_moves_towards_the_true_kernel(dcgan
         x = prior(prior.sample_latent(6, seeded(2)))
     prob = make_blind_problem(x, "gaussian-blur", {"size": 5, "sigma": 1.0})
     op = prob.hidden
-    stream = blind(prob, prior, BlindConfig(rounds=6, t1=30, t2=20, seed=0, auto_support=False, ksize=5, restarts=2))
+    stream = blind(prob, prior, BlindConfig(rounds=6, t1=30, t2=20, lr_f=4e-3, seed=0, auto_support=False, ksize=5,
+                                                 restarts=2))
     first = next(stream)
     init_err = _kernel_error(seeded_module(lambda: SurrogateConv(1, 16, 5), seeded(0)), op)  # the solver's start
     final = solve(stream)
@@ -68,6 +69,37 @@ def test_blind_ends_on_its_least_data_loss_round(lr_f):
     except StopIteration as stop:
         final = loss(stop.value)
     assert len(seen) == 7 and final <= min(seen) * (1 + 1e-5)  # a Step per round, the last one returned
+
+
+@pytest.mark.parametrize("op,params,k", [("gaussian-blur", {"size": 11, "sigma": 2.5}, 7),
+                                         ("motion-blur", {"length": 9, "angle": 30.0}, 5), ("edge-sobel", {}, 3)])
+def test_support_is_read_off_the_observations(dcgan, op, params, k):
+    """16 shipped digits: the kernel's autocorrelation estimated from the observations' spectrum gives each
+    hidden operator the F̂ size it needs (the smallest that fits the clean digits, docs/RESULTS.md)."""
+    from genprior_demo.data import shipped_digits
+    from genprior_demo.solvers.blind import choose_support, support_profile
+
+    prob = make_blind_problem(shipped_digits(16), op, params)
+    prof = support_profile(prob.y, dcgan, samples=512)
+    assert float(prof[0]) == pytest.approx(1.0) and choose_support(prof, BlindConfig().support_tau)[0] == k
+
+
+def test_support_profile_matches_the_true_autocorrelation(dcgan):
+    """Observations that are the generator's own draws blurred: the estimated profile follows the kernel's
+    true autocorrelation (what the estimate assumes, E|x̂|² = the prior's)."""
+    from genprior_demo.solvers.blind import support_profile
+
+    with torch.no_grad():
+        x = dcgan(dcgan.sample_latent(256, seeded(7)))
+    prob = make_blind_problem(x, "gaussian-blur", {"size": 7, "sigma": 1.5})
+    d = torch.zeros(1, 1, 32, 32)
+    d[..., 0, 0] = 1.0
+    kern = prob.hidden.A(d)
+    a = torch.fft.ifft2(torch.fft.fft2(kern).abs() ** 2).real[0, 0]
+    a = a / a[0, 0]
+    true = torch.tensor([float(a[0, r]) for r in range(8)])  # along a row: the Gaussian's profile
+    est = support_profile(prob.y, dcgan, seed=1, samples=1024, eps=1e-3)[:8]  # ε small: the unbiased ratio
+    assert (est - true).abs().max() < 0.1, (est, true)
 
 
 def test_blind_rejects_non_image_observations():
