@@ -314,7 +314,7 @@ UI_CONTROLS: dict[str, Param] = {p.name: p for p in (
     SEED,
     Param("blind_n", 8, 2, 32, 1, "N observations (same F)"),
     Param("blind_noise", 0.0, 0.0, 0.2, 0.01, "noise σ"),
-    # rounds: config default 20; 10 keep each tab under a minute on 2 cores
+    # rounds: config default 40; 20 (with 2 restarts) keep the tab near a minute on 2 cores
     _from_config(BlindConfig, "rounds", "blind_rounds", default=20, help="rounds T (each: T1 steps on F̂, T2 on z)"),
     _from_config(BlindConfig, "lr_z", "blind_lr_z"),
     Param("separate_observations", 4, choices=(1, 4), help="observations (1 = under-determined, 4 = over-determined)"),

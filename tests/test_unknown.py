@@ -80,8 +80,9 @@ def test_support_is_read_off_the_observations(dcgan, op, params, k):
     from genprior_demo.solvers.blind import choose_support, support_profile
 
     prob = make_blind_problem(shipped_digits(16), op, params)
-    prof = support_profile(prob.y, dcgan, samples=512)
-    assert float(prof[0]) == pytest.approx(1.0) and choose_support(prof, BlindConfig().support_tau)[0] == k
+    cfg = BlindConfig()
+    prof = support_profile(prob.y, dcgan, cfg.support_eps, samples=512)
+    assert float(prof[0]) == pytest.approx(1.0) and choose_support(prof, cfg.support_tau)[0] == k
 
 
 def test_support_profile_matches_the_true_autocorrelation(dcgan):
@@ -98,7 +99,7 @@ def test_support_profile_matches_the_true_autocorrelation(dcgan):
     a = torch.fft.ifft2(torch.fft.fft2(kern).abs() ** 2).real[0, 0]
     a = a / a[0, 0]
     true = torch.tensor([float(a[0, r]) for r in range(8)])  # along a row: the Gaussian's profile
-    est = support_profile(prob.y, dcgan, seed=1, samples=1024, eps=1e-3)[:8]  # ε small: the unbiased ratio
+    est = support_profile(prob.y, dcgan, 1e-3, seed=1, samples=1024)[:8]  # ε small: the unbiased ratio
     assert (est - true).abs().max() < 0.1, (est, true)
 
 

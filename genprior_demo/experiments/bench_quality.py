@@ -391,9 +391,6 @@ BLIND_OPERATORS = (("Gaussian blur 11×11, σ = 2.5", "gaussian-blur", {"size": 
 ALPHA_GRID = (1e-5, 1e-4, 1e-3, 1e-2, 0.1)  # α on the per-pixel L1 term, 4 decades
 
 
-TAU_GRID = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
-
-
 def right_sizes(x_val, steps: int = 1000, lr: float = 1e-3, good: float = 0.05) -> tuple[dict, dict]:
     """The F̂ layer size each hidden operator needs: the smallest k whose fit to the *clean* validation digits
     (``steps`` Adam steps on ‖F̂(x) − y‖₁, no generator involved) reaches an impulse-response error ≤ ``good``.

@@ -225,7 +225,7 @@ def prior_spectrum(prior, seed: int = 0, samples: int = PROFILE_SAMPLES, device=
                             for i, n in enumerate(sizes)]).sum(0) / samples
 
 
-def support_profile(y: torch.Tensor, prior, seed: int = 0, samples: int = PROFILE_SAMPLES, eps: float = 0.3,
+def support_profile(y: torch.Tensor, prior, eps: float, seed: int = 0, samples: int = PROFILE_SAMPLES,
                     px: torch.Tensor | None = None) -> torch.Tensor:
     """The hidden kernel's autocorrelation, estimated from the observations alone (ours, issue 11).
 
@@ -286,7 +286,7 @@ def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
     emit = Emitter()
     if not cfg.auto_support:
         return (yield from _blind_run(problem, prior, cfg, cfg.ksize, emit))
-    k, r = choose_support(support_profile(y, prior, cfg.seed, eps=cfg.support_eps), cfg.support_tau)
+    k, r = choose_support(support_profile(y, prior, cfg.support_eps, cfg.seed), cfg.support_tau)
     note = (f"F̂'s support chosen from the observations: {size_label(k)}; the kernel's estimated autocorrelation "
             f"stays above τ = {cfg.support_tau:g} up to lag {r}")
     run = _blind_run(problem, prior, cfg, k, emit)
