@@ -116,7 +116,7 @@ def blind_caption() -> str:
     parts = []
     for op, title in (("gaussian-blur", "Gaussian blur"), ("motion-blur", "motion blur"), ("edge-sobel", "Sobel edges")):
         rows = raw.get(op, {})
-        ours, ref = _find(rows, "blind, support chosen"), _find(rows, "CSGM with the true F")
+        ours, ref = _find(rows, "blind, support"), _find(rows, "CSGM with the true F")
         if ours is not None and ref is not None:
             parts.append(f"{title} {ours:.1f} dB vs {ref:.1f} dB with the true F")
     ours = ("**Our report (docs/RESULTS.md):** " + "; ".join(parts) + ".") if parts else \

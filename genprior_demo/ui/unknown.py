@@ -108,7 +108,7 @@ def blind_run(hidden: str, n, noise, rounds, lr_z, seed) -> Iterator[dict[str, A
     yield dict(final, status="baselines: no forward model, true F…", table=list(rows))
     for label, xb, sec in blind_baselines(problem, prior, seed):
         rows.append([label, f"{_mean_psnr(xb, x):.2f}", f"{sec:.1f}"])
-    yield dict(final, status=f"done — blind: {step.elapsed:.1f} s", table=rows)
+    yield dict(final, status=f"done — blind: {step.elapsed:.1f} s. {step.label}", table=rows)
 
 
 def separate_run(a, b, c, n_obs, rounds, seed) -> Iterator[dict[str, Any]]:
