@@ -247,7 +247,7 @@ def _cmd_blind(a) -> int:
     k = r.kernel[0]
     save_png(0.5 + 0.5 * k / k.abs().max().clamp_min(1e-12), out / "surrogate_impulse_response.png")
     record = {"operator": a.operator, "operator_params": prob.hidden.params, "noise": a.noise, "seed": a.seed,
-              "images": source, "config": dataclasses.asdict(cfg), "surrogate": r.label or f"k = {cfg.ksize} (fixed)",
+              "images": source, "config": dataclasses.asdict(cfg), "surrogate": r.label,
               "results": {lab: {"psnr_mean": float(np.mean(psnr_each(xs, x))),
                                 "seconds": round(sec, 2)} for lab, xs, sec in rows}}
     (out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")

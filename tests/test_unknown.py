@@ -126,12 +126,28 @@ def test_spectral_start_estimates_blur_kernels_and_recognises_an_edge_map(dcgan,
     err = lambda kh: float((kh - true).norm() / true.norm())  # noqa: E731
     f = seeded_module(lambda: SurrogateConv(1, 16, k), seeded(0))
     random_err = err(f.impulse_response(32)[0, 0])
-    assert err(kernel) < 0.5 < 0.9 < random_err, (err(kernel), random_err)
+    assert err(kernel) < 0.5 and random_err > 0.9, (err(kernel), random_err)
     assert start_surrogate(f, kernel) < 0.05 and err(f.impulse_response(32)[0, 0]) < err(kernel) + 0.05
 
 
+def test_spectral_start_keeps_colour_channels_apart():
+    """A 3-channel F̂ started at a kernel applies it to each channel and mixes none: the red impulse's
+    response is the kernel on red and ≈ 0 on green and blue."""
+    from genprior_demo.solvers.blind import start_surrogate
+
+    kernel = torch.zeros(16, 16)
+    kernel[7:10, 7:10] = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16
+    f = seeded_module(lambda: SurrogateConv(3, 8, 3), seeded(0))
+    assert start_surrogate(f, kernel, steps=1500, lr=3e-3) < 0.05
+    d = torch.zeros(1, 3, 16, 16)
+    d[0, 0, 8, 8] = 1.0
+    with torch.no_grad():
+        out = f(d)[0]
+    assert (out[0] - kernel).norm() < 0.05 * kernel.norm() and out[1:].norm() < 0.05 * kernel.norm()
+
+
 @pytest.mark.parametrize("op,params,start", [("gaussian-blur", {"size": 5, "sigma": 1.0}, "zero-phase kernel"),
-                                             ("edge-sobel", {}, "random weights")])
+                                             ("edge-sobel", {}, "the spectrum of no blur")])
 def test_blind_says_how_its_surrogate_started(dcgan, op, params, start):
     from genprior_demo.data import shipped_digits
 
@@ -235,8 +251,8 @@ def test_all_uair_networks_are_shipped():
     assert sorted(_shipped_uair()) == sorted(UAIR_NETWORKS)
 
 
-UAIR_BARS = {"supervised": 0.65, "convolve-noise": 0.9}  # measured MSE / input's: supervised 0.28–0.58,
-# eq. 9 Convolve-Noise ~0.8; eq. 9 on the masks ~1 (its likelihood constrains only observed pixels, the
+UAIR_BARS = {"supervised": 0.65, "convolve-noise": 0.5}  # measured MSE / input's: supervised 0.28–0.58,
+# eq. 9 Convolve-Noise 0.33 (7.4 epochs; the issue's target ≤ 0.5); eq. 9 on the masks ~1 (its likelihood constrains only observed pixels, the
 # fill is left to the adversarial term, too weak at our scale: docs/RESULTS.md) — their bar: not much worse
 
 

@@ -235,8 +235,9 @@ def spectrum_ratio(y: torch.Tensor, px: torch.Tensor, eps: float) -> torch.Tenso
     |ŷ|² = |k̂|² |x̂|² per frequency; ε damps the frequencies where digits carry little energy, where the
     ratio is noise."""
     with torch.no_grad():
+        px = px.to(y.device)
         py = (torch.fft.fft2(y.float()).abs() ** 2).mean((0, 1))
-        return py / (px.to(y.device) + eps * px.max())
+        return py / (px + eps * px.max())
 
 
 def support_profile(y: torch.Tensor, prior, eps: float, seed: int = 0, samples: int = PROFILE_SAMPLES,
@@ -278,25 +279,25 @@ def spectral_kernel(y: torch.Tensor, px: torch.Tensor, eps: float, ksize: int) -
 
 
 def start_surrogate(surrogate: SurrogateConv, kernel: torch.Tensor, steps: int = 1000, lr: float = 1e-3) -> float:
-    """Fit F̂'s impulse response to ``kernel`` (H, W) (Adam on the squared error, biases zeroed): the start of
-    the alternation. Returns the remaining relative error."""
+    """Fit F̂'s impulse response to ``kernel`` (H, W) on every channel and to 0 across channels (Adam on the
+    squared error, biases zeroed): the start of the alternation. Returns the remaining relative error."""
     C = surrogate.c1.in_channels
     H, W = kernel.shape
-    target = torch.zeros(1, C, H, W, device=kernel.device)
+    d = torch.zeros(C, C, H, W, device=kernel.device)  # impulse c on channel c: F̂(d)[c] is column c of F̂'s kernels
+    target = torch.zeros_like(d)
     for c in range(C):
-        target[0, c] = kernel
-    d = torch.zeros_like(target)
-    d[..., H // 2, W // 2] = 1.0
+        d[c, c, H // 2, W // 2] = 1.0
+        target[c, c] = kernel
     with torch.no_grad():
         surrogate.c1.bias.zero_()
         surrogate.c2.bias.zero_()
     opt = torch.optim.Adam([surrogate.c1.weight, surrogate.c2.weight], lr)
     for _ in range(steps):
         opt.zero_grad(set_to_none=True)
-        (surrogate(d) - surrogate(torch.zeros_like(d)) - target).pow(2).sum().backward()
+        (surrogate(d) - target).pow(2).sum().backward()  # biases are 0 and not trained: F̂(0) = 0
         opt.step()
     with torch.no_grad():
-        return float((surrogate(d) - surrogate(torch.zeros_like(d)) - target).norm() / target.norm())
+        return float((surrogate(d) - target).norm() / target.norm())
 
 
 def choose_support(profile: torch.Tensor, tau: float) -> tuple[int, int]:
@@ -314,7 +315,7 @@ def _blind_run(problem, prior, cfg: BlindConfig, ksize: int, emit: Emitter, px: 
     surrogate = seeded_module(lambda: SurrogateConv(prior.channels, cfg.filters, ksize), seeded(cfg.seed), y.device)
     note = "F̂ starts at random weights"
     if cfg.init == "spectral":
-        kernel, lowpass = spectral_kernel(y.mean(1, keepdim=True), px, cfg.init_eps, ksize)
+        kernel, lowpass = spectral_kernel(y, px, cfg.init_eps, ksize)
         if lowpass >= LOWPASS:
             err = start_surrogate(surrogate, kernel.to(y.device))
             note = f"F̂ starts at the zero-phase kernel estimated from the spectrum (|k̂(0)|/max|k̂| = {lowpass:.2f}; fit error {err:.3f})"
@@ -346,8 +347,9 @@ def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
     px = prior_spectrum(prior, cfg.seed, device=y.device) if (cfg.auto_support or cfg.init == "spectral") else None
     k, r = (choose_support(support_profile(y, prior, cfg.support_eps, px=px), cfg.support_tau) if cfg.auto_support
             else (cfg.ksize, None))
-    notes = [] if r is None else [f"F̂'s support chosen from the observations: {size_label(k)}; the kernel's estimated "
-                                  f"autocorrelation stays above τ = {cfg.support_tau:g} up to lag {r}"]
+    notes = [f"F̂'s support fixed: {size_label(k)}"] if r is None else [
+        f"F̂'s support chosen from the observations: {size_label(k)}; the kernel's estimated autocorrelation stays "
+        f"above τ = {cfg.support_tau:g} up to lag {r}"]
     run = _blind_run(problem, prior, cfg, k, emit, px)
     while True:
         try:
