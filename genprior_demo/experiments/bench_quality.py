@@ -419,51 +419,53 @@ EPS_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 TAU_GRID = (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
 
 
-def tune_support(x_tau, gan, right: dict, n: int = 16):
-    """(ε, τ) of :func:`support_profile` / :func:`choose_support`: for each pair, how often the size chosen
-    on the validation sets (``x_tau`` cut into sets of ``n`` digits) is the operator's ``right`` size
-    (:func:`right_sizes`). Returns ((ε, τ) with the most hits, {(ε, τ): {op: hits}}, sets)."""
+def validation_sets(x_tau, n: int = 16) -> dict:
+    """{op: [problem per set]}: ``x_tau`` cut into sets of ``n`` digits, each set observed through each hidden
+    operator — what the support rule and the spectral start are tuned on."""
     from ..problem import make_blind_problem
-    from ..solvers.blind import choose_support, prior_spectrum, support_profile
 
     sets = x_tau.shape[0] // n
-    px = prior_spectrum(gan, SEED)
-    ys = {op: [make_blind_problem(x_tau[i * n:(i + 1) * n], op, params, 0.0, SEED + 100 + i).y for i in range(sets)]
-          for _, op, params in BLIND_OPERATORS}
+    return {op: [make_blind_problem(x_tau[i * n:(i + 1) * n], op, params, 0.0, SEED + 100 + i) for i in range(sets)]
+            for _, op, params in BLIND_OPERATORS}
+
+
+def tune_support(val: dict, px, right: dict):
+    """(ε, τ) of :func:`support_profile` / :func:`choose_support`: for each pair, how often the size chosen
+    on the validation sets ``val`` (:func:`validation_sets`; ``px`` the generator's mean spectrum) is the
+    operator's ``right`` size (:func:`right_sizes`). Returns ((ε, τ) with the most hits, {(ε, τ): {op: hits}})."""
+    from ..solvers.blind import choose_support, support_profile
+
     hits = {}
     for eps in EPS_GRID:
-        profiles = {op: [support_profile(y, gan, eps=eps, px=px) for y in yl] for op, yl in ys.items()}
+        profiles = {op: [support_profile(p.y, None, eps=eps, px=px) for p in probs] for op, probs in val.items()}
         for t in TAU_GRID:
             hits[(eps, t)] = {op: sum(choose_support(p, t)[0] == right[op] for p in ps) for op, ps in profiles.items()}
-    return max(hits, key=lambda et: sum(hits[et].values())), hits, sets
+    return max(hits, key=lambda et: sum(hits[et].values())), hits
 
 
 INIT_EPS_GRID = (1e-5, 1e-4, 1e-3, 0.01, 0.1, 1.0)  # ε of the spectral start, 5 decades
 
 
-def tune_init_eps(x_tau, gan, right: dict, n: int = 16):
+def tune_init_eps(val: dict, px, right: dict):
     """ε of :func:`spectral_kernel`, the spectral start of F̂: the value whose zero-phase estimate, cut to the
-    operator's ``right`` size, is nearest the true kernel (relative error, mean over the validation sets of the
-    operators it applies to: those whose estimated |k̂(0)|/max|k̂| has its median ≥ LOWPASS at every ε — the
-    blurs). Returns (ε, {ε: {op: mean error}}, {op: (min, max) of |k̂(0)|/max|k̂| over the sets} at that ε, sets)."""
-    from ..problem import make_blind_problem
-    from ..solvers.blind import LOWPASS, impulse_response, prior_spectrum, spectral_kernel
+    operator's ``right`` size, is nearest the true kernel (relative error, mean over the validation sets ``val``
+    of the operators it applies to: those whose estimated |k̂(0)|/max|k̂| has its median ≥ LOWPASS at every ε —
+    the blurs). Returns (ε, {ε: {op: mean error}}, {op: (min, max) of |k̂(0)|/max|k̂| over the sets} at that ε)."""
+    from ..solvers.blind import LOWPASS, impulse_response, spectral_kernel
 
-    sets = x_tau.shape[0] // n
-    px = prior_spectrum(gan, SEED)
     errors, ratios = {}, {}
-    for _, op, params in BLIND_OPERATORS:
-        probs = [make_blind_problem(x_tau[i * n:(i + 1) * n], op, params, 0.0, SEED + 100 + i) for i in range(sets)]
-        true = impulse_response(probs[0].hidden.A, x_tau.shape[1], x_tau.shape[-1])[0].mean(0)
+    for op, probs in val.items():
+        C, H = probs[0].y.shape[1], probs[0].y.shape[-1]
+        true = impulse_response(probs[0].hidden.A, C, H)[0].mean(0)
         for eps in INIT_EPS_GRID:
             est = [spectral_kernel(p.y, px, eps, right[op]) for p in probs]
             errors.setdefault(eps, {})[op] = float(np.mean([float((k - true).norm() / true.norm()) for k, _ in est]))
             ratios.setdefault(eps, {})[op] = [r for _, r in est]
-    blurs = [op for _, op, _ in BLIND_OPERATORS if all(np.median(ratios[e][op]) >= LOWPASS for e in INIT_EPS_GRID)]
+    blurs = [op for op in val if all(np.median(ratios[e][op]) >= LOWPASS for e in INIT_EPS_GRID)]
     if not blurs:
         raise RuntimeError("no hidden operator's spectrum peaks at 0: nothing to tune the spectral start on")
     eps = min(INIT_EPS_GRID, key=lambda e: np.mean([errors[e][op] for op in blurs]))
-    return eps, errors, {op: (float(min(r)), float(max(r))) for op, r in ratios[eps].items()}, sets
+    return eps, errors, {op: (float(min(r)), float(max(r))) for op, r in ratios[eps].items()}
 
 
 def exp_blind(x, rep: Report, x_val=None, n: int = 16, groups: int = 1, x_tau=None):
@@ -486,10 +488,14 @@ def exp_blind(x, rep: Report, x_val=None, n: int = 16, groups: int = 1, x_tau=No
     right, right_err = right_sizes(x_val)
     print("blind: F̂ fitted to clean validation digits, kernel error per k: " + "; ".join(
         f"{op} " + ", ".join(f"{k}: {e:.3f}" for k, e in errs.items()) for op, errs in right_err.items()) + f" → right sizes {right}", flush=True)
-    (eps, tau), tau_hits, tau_sets = tune_support(x_tau, gan, right, n=min(16, x_tau.shape[0]))
+    from ..solvers.blind import prior_spectrum
+
+    val_sets, px = validation_sets(x_tau, n=min(16, x_tau.shape[0])), prior_spectrum(gan, SEED)
+    tau_sets = len(val_sets[BLIND_OPERATORS[0][1]])
+    (eps, tau), tau_hits = tune_support(val_sets, px, right)
     print(f"blind: (ε, τ) on {tau_sets} validation sets: right sizes (of {3 * tau_sets}) " + ", ".join(
         f"{e:g}/{t:g}: {sum(h.values())}" for (e, t), h in tau_hits.items()) + f" → ε = {eps:g}, τ = {tau:g}", flush=True)
-    init_eps, init_err, lowpass, _ = tune_init_eps(x_tau, gan, right, n=min(16, x_tau.shape[0]))
+    init_eps, init_err, lowpass = tune_init_eps(val_sets, px, right)
     print("blind: spectral start, kernel error per ε: " + "; ".join(f"{e:g}: " + ", ".join(f"{op} {v:.3f}" for op, v in es.items())
                                                                  for e, es in init_err.items()) + f" → ε = {init_eps:g}", flush=True)
     base = BlindConfig(seed=SEED, support_tau=tau, support_eps=eps, init_eps=init_eps)

@@ -309,26 +309,6 @@ def choose_support(profile: torch.Tensor, tau: float) -> tuple[int, int]:
     return next((k for k in SUPPORT_SIZES if k - 1 >= r), SUPPORT_SIZES[-1]), r
 
 
-def _blind_run(problem, prior, cfg: BlindConfig, ksize: int, emit: Emitter, px: torch.Tensor | None) -> StepStream:
-    y = problem.y
-    R = cfg.restarts
-    surrogate = seeded_module(lambda: SurrogateConv(prior.channels, cfg.filters, ksize), seeded(cfg.seed), y.device)
-    note = "F̂ starts at random weights"
-    if cfg.init == "spectral":
-        kernel, lowpass = spectral_kernel(y, px, cfg.init_eps, ksize)
-        if lowpass >= LOWPASS:
-            err = start_surrogate(surrogate, kernel.to(y.device))
-            note = f"F̂ starts at the zero-phase kernel estimated from the spectrum (|k̂(0)|/max|k̂| = {lowpass:.2f}; fit error {err:.3f})"
-        else:
-            note = (f"F̂ starts at random weights: |k̂(0)|/max|k̂| = {lowpass:.2f} < {LOWPASS:g}, the spectrum of no blur, "
-                    "so its zero-phase estimate is no start")
-    z = prior.sample_latent(R * y.shape[0], seeded(cfg.seed)).requires_grad_(True)  # restart-major (R·N, k)
-    report = lambda: {"kernel": surrogate.impulse_response(prior.size)}  # noqa: E731
-    final = yield from alternate(y.repeat(R, 1, 1, 1), prior, z, surrogate, lambda xs: xs, cfg, emit, report, restarts=R,
-                                 shared=True, keep_best=cfg.keep_best)
-    return final, note
-
-
 @register("blind", BlindConfig, needs_prior=True, title="Blind inversion (surrogate F̂)", problem="blind",
           objective="min_{F̂,z} Σ‖F̂(G(z_j)) − y_j‖₁/n + α Σ log(1 − D(G(z_j))), F unknown", reference=REF)
 def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
@@ -343,23 +323,32 @@ def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
     y = problem.y
     if y.ndim != 4 or tuple(y.shape[1:]) != tuple(prior.image_shape):
         raise ValueError(f"blind inversion needs image-shaped observations {prior.image_shape}, got {tuple(y.shape[1:])}")
-    emit = Emitter()
+    emit = Emitter()  # its clock counts the spectrum and F̂'s start too
     px = prior_spectrum(prior, cfg.seed, device=y.device) if (cfg.auto_support or cfg.init == "spectral") else None
     k, r = (choose_support(support_profile(y, prior, cfg.support_eps, px=px), cfg.support_tau) if cfg.auto_support
             else (cfg.ksize, None))
     notes = [f"F̂'s support fixed: {size_label(k)}"] if r is None else [
         f"F̂'s support chosen from the observations: {size_label(k)}; the kernel's estimated autocorrelation stays "
         f"above τ = {cfg.support_tau:g} up to lag {r}"]
-    run = _blind_run(problem, prior, cfg, k, emit, px)
-    while True:
-        try:
-            step = next(run)
-        except StopIteration as stop:
-            final, start = stop.value
-            final.phase, final.label = size_label(k), "; ".join(notes + [start])
-            return final
-        step.phase = size_label(k)
-        yield step
+    R = cfg.restarts
+    surrogate = seeded_module(lambda: SurrogateConv(prior.channels, cfg.filters, k), seeded(cfg.seed), y.device)
+    if cfg.init != "spectral":
+        notes.append("F̂ starts at random weights")
+    else:
+        kernel, lowpass = spectral_kernel(y, px, cfg.init_eps, k)
+        if lowpass >= LOWPASS:
+            err = start_surrogate(surrogate, kernel.to(y.device))
+            notes.append(f"F̂ starts at the zero-phase kernel estimated from the spectrum (|k̂(0)|/max|k̂| = {lowpass:.2f}; "
+                         f"fit error {err:.3f})")
+        else:
+            notes.append(f"F̂ starts at random weights: |k̂(0)|/max|k̂| = {lowpass:.2f} < {LOWPASS:g}, the spectrum of no "
+                         "blur, so its zero-phase estimate is no start")
+    z = prior.sample_latent(R * y.shape[0], seeded(cfg.seed)).requires_grad_(True)  # restart-major (R·N, k)
+    report = lambda: {"kernel": surrogate.impulse_response(prior.size), "phase": size_label(k)}  # noqa: E731
+    final = yield from alternate(y.repeat(R, 1, 1, 1), prior, z, surrogate, lambda xs: xs, cfg, emit, report,
+                                 restarts=R, shared=True, keep_best=cfg.keep_best)
+    final.label = "; ".join(notes)
+    return final
 
 
 @register("bss", BSSConfig, needs_prior=True, title="Blind source separation (surrogate mixing)", problem="separation",
