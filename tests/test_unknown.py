@@ -272,3 +272,19 @@ def test_shipped_uair_network_against_the_corrupted_input(name):
     mse_in, mse_out = float((y.clamp(0, 1) - x).pow(2).mean()), float((out - x).pow(2).mean())
     bar = UAIR_BARS.get("supervised" if name.endswith("-supervised") else net.corruption, 1.25)
     assert mse_out < bar * mse_in, (mse_out, mse_in)
+
+
+def test_prior_spectrum_is_drawn_once_per_generator_and_seed():
+    """Blind runs on one generator reuse its prior spectrum: the second call with the same (seed, samples)
+    runs the decoder no more and returns the same tensor; another seed draws anew."""
+    from genprior_demo.solvers.blind import prior_spectrum
+
+    prior = tiny_prior()
+    calls = []
+    hook = prior.decoder.register_forward_hook(lambda *a: calls.append(1))
+    first = prior_spectrum(prior, seed=3, samples=300)
+    n = len(calls)
+    assert n == 2 and torch.equal(prior_spectrum(prior, seed=3, samples=300), first) and len(calls) == n
+    other = prior_spectrum(prior, seed=4, samples=300)
+    hook.remove()
+    assert len(calls) == 2 * n and not torch.equal(other, first)
