@@ -461,7 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     tu = sub.add_parser("train-uair", help="train a UAIR reconstruction network from corrupted MNIST only")
     tu.add_argument("corruption", help="remove-pixel, remove-pixel-channel, patch-band or convolve-noise")
     tu.add_argument("--loss", default="likelihood",
-                    help="likelihood (Pajot et al. eq. 9, default), cycle (image-space ablation) or supervised (clean pairs)")
+                    help="likelihood (Pajot et al. eq. 9, default), cycle (image-space ablation), supervised (clean pairs, MSE) "
+                         "or paired (clean pairs, MSE + adversarial: the paper's Paired Variant)")
     tu.add_argument("--resume", action="store_true", help="continue from checkpoints/.state/ (--minutes counts the total)")
     tu.add_argument("--residual", action=argparse.BooleanOptionalAction, default=None,
                     help="G(y) = y + Net(y) (default: the paper's choice — Patch-Band and Convolve-Noise only)")

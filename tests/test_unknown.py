@@ -288,3 +288,25 @@ def test_prior_spectrum_is_drawn_once_per_generator_and_seed():
     other = prior_spectrum(prior, seed=4, samples=300)
     hook.remove()
     assert len(calls) == 2 * n and not torch.equal(other, first)
+
+
+def test_paired_variant_step_shows_the_discriminator_clean_digits_and_reconstructions():
+    """The paper's Paired Variant (§4.3.3): D's real inputs are the clean digits, its fake ones G(y) (not a
+    re-corrupted observation, as in UAIR); G's update uses the clean pair's MSE."""
+    import genprior_demo.train.uair as T
+    from genprior_demo.generators.nets import SNDiscriminator, UAIRNet
+
+    clean = torch.rand(4, 1, 32, 32, generator=seeded(0))
+    y, m = T.observations("remove-pixel", clean, 0)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        G, D = UAIRNet(1, 4), SNDiscriminator(1, 4)
+    outputs, d_inputs = [], []
+    G.register_forward_hook(lambda mod, inp, out: outputs.append(out))
+    D.register_forward_hook(lambda mod, inp, out: d_inputs.append(inp[0]))
+    oG, oD = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
+    before = [p.clone() for p in G.parameters()]
+    losses = T.paired_step(G, D, oG, oD, clean, y, m, T.UAIRTrainConfig(loss="paired"))
+    assert d_inputs[0] is clean and torch.equal(d_inputs[1], outputs[0].detach()) and d_inputs[2] is outputs[0]
+    assert abs(losses["mse"] - float((outputs[0].detach() - clean).pow(2).mean())) < 1e-6
+    assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters())), "G was not updated"

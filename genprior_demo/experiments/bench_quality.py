@@ -696,7 +696,8 @@ def exp_uair(x, rep: Report, n_dip: int = 10, x_val=None):
         print(f"uair {kind}: TV λ validation PSNR " + ", ".join(f"{k:g}: {v:.2f}" for k, v in grid.items()) + f" → λ = {lam:g}", flush=True)
         methods = [("corrupted input y (lower bound)", None, None, None)]
         for label, net_name in (("UAIR, eq. 9 (ours, the demo's)", name), ("UAIR, image-space loss (ablation)", f"{name}-cycle"),
-                                ("same network, supervised on clean pairs (upper bound)", f"{name}-supervised")):
+                                ("same network, supervised on clean pairs (upper bound)", f"{name}-supervised"),
+                                ("the paper's Paired Variant: clean pairs, MSE + adversarial", f"{name}-paired")):
             try:
                 net = load_uair(net_name)
                 trained = net.meta.get("corruption_params", c.params)

@@ -59,10 +59,11 @@ del _kind, _what
 # Trained UAIR reconstruction networks (Pajot et al. 2019): name → the corruption they invert. The demo's
 # networks use the paper's loss (eq. 9); the reference rows of the report — the first version's
 # image-space loss ("-cycle", an ablation) and the same network trained on clean pairs ("-supervised",
-# an upper bound) — load the same way but are not offered in the app.
+# an upper bound; "-paired", the paper's Paired Variant with an adversarial term) — load the same way but
+# are not offered in the app.
 UAIR_CORRUPTIONS = ("remove-pixel", "remove-pixel-channel", "patch-band", "convolve-noise")
 UAIR_NETWORKS: dict[str, str] = {f"uair-{c}": c for c in UAIR_CORRUPTIONS}
-UAIR_REFERENCES: dict[str, str] = {f"uair-{c}-{v}": c for v in ("cycle", "supervised") for c in UAIR_CORRUPTIONS}
+UAIR_REFERENCES: dict[str, str] = {f"uair-{c}-{v}": c for v in ("cycle", "supervised", "paired") for c in UAIR_CORRUPTIONS}
 
 
 class CheckpointError(RuntimeError):

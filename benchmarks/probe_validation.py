@@ -1,0 +1,75 @@
+"""Validation probes behind two statements in docs/RESULTS.md (issue 11 part 3, issue 12's IAGAN part): they
+run on validation images only, print their seeds and numbers, and change no default.
+
+    python benchmarks/probe_validation.py --data-root ../shared/data bss-rounds   # ≈ 7 min on one core
+    python benchmarks/probe_validation.py --data-root ../shared/data iagan-ood    # ≈ 6 min
+
+bss-rounds: does the paper's T = 100 rounds (ours: 20) lift source separation? 4 mixtures of MNIST test
+9100–9111, one and four observations, mean matched PSNR every 10 rounds of one run.
+iagan-ood: does IAGAN's rate on G's weights close the gap to bicubic on digits from outside MNIST? 10 of
+scikit-learn's UCI digits (1000–1009, not the test digits 0–24), SR ×2 box, noiseless.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from genprior_demo.generators import load_prior  # noqa: E402
+
+SEED = 0
+
+
+def bss_rounds(data_root: str, mixtures: int = 4, rounds: int = 100):
+    from genprior_demo.config import BSSConfig
+    from genprior_demo.data import load_mnist
+    from genprior_demo.metrics import matched_psnr
+    from genprior_demo.problem import make_separation_problem
+    from genprior_demo.solvers.blind import bss
+
+    gan = load_prior("mnist-dcgan")
+    xs = load_mnist(data_root, train=False)[9100:9100 + 3 * mixtures].view(mixtures, 3, 32, 32)
+
+    def score(x):
+        return float(np.mean([np.mean(matched_psnr(x[b].cpu(), xs[b].cpu())[0]) for b in range(mixtures)]))
+
+    for n_obs in (4, 1):
+        prob = make_separation_problem(xs, n_obs, SEED)
+        t, g, last = time.time(), bss(prob, gan, BSSConfig(seed=SEED, rounds=rounds)), -1
+        try:
+            while True:
+                st = next(g)
+                if st.iteration // 1000 > last // 1000:  # every 10 rounds of 50 + 50 steps
+                    last = st.iteration
+                    print(f"{n_obs} observation(s), round {st.iteration // 100}: {score(st.x):.2f} dB ({time.time() - t:.0f} s)", flush=True)
+        except StopIteration as e:
+            print(f"{n_obs} observation(s), final: {score(e.value.x):.2f} dB", flush=True)
+
+
+def iagan_ood(data_root: str):
+    from genprior_demo.experiments.bench_quality import run, sklearn_digits
+
+    gan = load_prior("mnist-dcgan")
+    xo = sklearn_digits(10, offset=1000)
+    rows = [("bicubic", "naive", None, None), ("CSGM", "csgm", gan, None)]
+    rows += [(f"IAGAN lr_theta = {lr:g}", "iagan", gan, {"lr_theta": lr}) for lr in (1e-5, 1e-4, 1e-3)]
+    for name, meth, pr, ov in rows:
+        r = run(xo, "sr", {"factor": 2}, 0.0, meth, pr, ov)
+        print(f"{name}: {np.mean(r['psnr']):.2f} dB", flush=True)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("probe", choices=("bss-rounds", "iagan-ood"))
+    ap.add_argument("--data-root", default="../shared/data")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    print(f"seed {SEED}, {a.threads} torch thread(s)", flush=True)
+    (bss_rounds if a.probe == "bss-rounds" else iagan_ood)(a.data_root)
