@@ -71,7 +71,7 @@ def _cmd_list(a) -> int:
               f"{e['epochs_completed']} epochs; {qs}")
     from .generators.registry import UAIR_NETWORKS, UAIR_REFERENCES
 
-    print("\nUAIR networks (--method uair --generator NAME; -cycle / -supervised: the report's reference rows):")
+    print("\nUAIR networks (--method uair --generator NAME; -cycle / -supervised / -paired: the report's reference rows):")
     for n, c in {**UAIR_NETWORKS, **{k: v for k, v in UAIR_REFERENCES.items() if k in manifest}}.items():
         e = manifest.get(n)
         q = (e or {}).get("quality")

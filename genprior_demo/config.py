@@ -86,7 +86,7 @@ class IAGANConfig:
     iters: int = knob(200, 1, 5000, "fine-tuning steps (halved when y is noisy, as in the paper)")
     lr_z: float = knob(1e-4, 1e-6, 1e-1, "fine-tuning learning rate on z", log=True)  # paper: 1e-4 (BEGAN)
     lr_theta: float = knob(1e-5, 0.0, 1e-2, "fine-tuning learning rate on G's weights", log=True)  # paper 1e-4 (BEGAN); ANCHORS: BatchNorm DCGAN +1.8 dB at 1e-5, diverges at 1e-3
-    discrepancy: float = knob(0.0, 0.0, 10.0, "stop fine-tuning once ‖A G(z) − y‖² ≤ τ·σ²·dim(y) (0 = off)")  # Morozov's principle, not in the paper
+    discrepancy: float = knob(0.0, 0.0, 10.0, "stop fine-tuning once ‖A G(z) − y‖² ≤ τ·σ²·m, m = measured entries (0 = off)")  # Morozov's principle, not in the paper
     every: int = knob(10, 1, 1000, "yield a step every k iterations")
     seed: int = seed_knob("random seed of the restarts")
 

@@ -256,7 +256,7 @@ UAIR_BARS = {"supervised": 0.65, "convolve-noise": 0.5}  # measured MSE / input'
 # fill is left to the adversarial term, too weak at our scale: docs/RESULTS.md) — their bar: not much worse
 
 
-@pytest.mark.parametrize("name", sorted(UAIR_NETWORKS) + sorted(n for n in UAIR_REFERENCES if n.endswith("-supervised")))
+@pytest.mark.parametrize("name", sorted(UAIR_NETWORKS) + sorted(n for n in UAIR_REFERENCES if not n.endswith("-cycle")))
 def test_shipped_uair_network_against_the_corrupted_input(name):
     from genprior_demo.data import shipped_digits
     from genprior_demo.physics.corruptions import colour_digits
@@ -270,7 +270,7 @@ def test_shipped_uair_network_against_the_corrupted_input(name):
     with torch.no_grad():
         out = net(y, m).clamp(0, 1)
     mse_in, mse_out = float((y.clamp(0, 1) - x).pow(2).mean()), float((out - x).pow(2).mean())
-    bar = UAIR_BARS.get("supervised" if name.endswith("-supervised") else net.corruption, 1.25)
+    bar = UAIR_BARS.get(name.rsplit("-", 1)[1] if name.endswith(("-supervised", "-paired")) else net.corruption, 1.25)
     assert mse_out < bar * mse_in, (mse_out, mse_in)
 
 
@@ -288,11 +288,17 @@ def test_prior_spectrum_is_drawn_once_per_generator_and_seed():
     other = prior_spectrum(prior, seed=4, samples=300)
     hook.remove()
     assert len(calls) == 2 * n and not torch.equal(other, first)
+    kept = first.clone()
+    first.mul_(0)  # a caller modifying its copy does not reach the cache
+    assert torch.equal(prior_spectrum(prior, seed=3, samples=300), kept)
 
 
 def test_paired_variant_step_shows_the_discriminator_clean_digits_and_reconstructions():
     """The paper's Paired Variant (§4.3.3): D's real inputs are the clean digits, its fake ones G(y) (not a
-    re-corrupted observation, as in UAIR); G's update uses the clean pair's MSE."""
+    re-corrupted observation, as in UAIR); D takes one hinge step, then G one step on −D(G(y)) + λ·MSE with
+    the updated D — checked against the same SGD steps taken by hand on copies."""
+    import copy
+
     import genprior_demo.train.uair as T
     from genprior_demo.generators.nets import SNDiscriminator, UAIRNet
 
@@ -301,12 +307,35 @@ def test_paired_variant_step_shows_the_discriminator_clean_digits_and_reconstruc
     with torch.random.fork_rng():
         torch.manual_seed(0)
         G, D = UAIRNet(1, 4), SNDiscriminator(1, 4)
-    outputs, d_inputs = [], []
-    G.register_forward_hook(lambda mod, inp, out: outputs.append(out))
+    G2, D2 = copy.deepcopy(G), copy.deepcopy(D)  # the expected update, by hand
+    lr, cfg = 0.05, T.UAIRTrainConfig(loss="paired", lam=3.0)
+    d_loss = torch.relu(1 - D2(clean)).mean() + torch.relu(1 + D2(G2(y, m).detach())).mean()
+    gd = torch.autograd.grad(d_loss, list(D2.parameters()))
+    with torch.no_grad():
+        for p_, g_ in zip(D2.parameters(), gd):
+            p_.sub_(lr * g_)
+    xh = G2(y, m)
+    gg = torch.autograd.grad(-D2(xh).mean() + cfg.lam * (xh - clean).pow(2).mean(), list(G2.parameters()))
+    expected = [p_.detach() - lr * g_ for p_, g_ in zip(G2.parameters(), gg)]
+    d_inputs = []
     D.register_forward_hook(lambda mod, inp, out: d_inputs.append(inp[0]))
-    oG, oD = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
-    before = [p.clone() for p in G.parameters()]
-    losses = T.paired_step(G, D, oG, oD, clean, y, m, T.UAIRTrainConfig(loss="paired"))
-    assert d_inputs[0] is clean and torch.equal(d_inputs[1], outputs[0].detach()) and d_inputs[2] is outputs[0]
-    assert abs(losses["mse"] - float((outputs[0].detach() - clean).pow(2).mean())) < 1e-6
-    assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters())), "G was not updated"
+    oG, oD = torch.optim.SGD(G.parameters(), lr), torch.optim.SGD(D.parameters(), lr)
+    losses = T.paired_step(G, D, oG, oD, clean, y, m, cfg)
+    assert d_inputs[0] is clean, "D's real examples are the clean digits"
+    for got, want in zip(D.parameters(), D2.parameters()):
+        assert torch.allclose(got, want, atol=1e-6), "D's step is not the hinge loss on clean vs G(y)"
+    for got, want in zip(G.parameters(), expected):
+        assert torch.allclose(got, want, atol=1e-6), "G's step is not −D(G(y)) + λ·MSE after D's step"
+    assert all(np.isfinite(v) for v in losses.values())
+
+
+def test_data_fit_is_one_at_the_true_image_on_measured_entries_only():
+    """The report's data fit ‖A x − y‖² / (σ² m) counts only the measured entries: ≈ 1 at the true image
+    for a 70 %-missing mask (dividing by every entry of y would give ≈ 0.3)."""
+    from genprior_demo.experiments.bench_quality import data_fit
+    from genprior_demo.pipeline import make_problem
+
+    x = torch.rand(6, 1, 32, 32, generator=seeded(0))
+    prob = make_problem(x, "remove-pixel", {"p": 0.7}, 0.1, 0)
+    fit = float(np.mean(data_fit(prob, x)))
+    assert 0.85 < fit < 1.15, fit

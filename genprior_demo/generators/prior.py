@@ -29,6 +29,9 @@ class GenerativePrior:
     latent_mean: torch.Tensor | None = None
     latent_std: torch.Tensor | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # derived statistics of the decoder (e.g. the blind solver's mean spectrum), keyed with id(decoder) so a
+    # replaced decoder never meets a stale entry; kept on the CPU
+    stats_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         for m in (self.decoder, self.encoder, self.discriminator, self.projector):

@@ -237,8 +237,9 @@ def _load_uair_cpu(name: str, manifest_path: str) -> UAIRModel:
         raise KeyError(f"unknown UAIR network {name!r}; choose from {', '.join(UAIR_NETWORKS)}")
     entry = read_manifest(Path(manifest_path)).get(name)
     if entry is None:
+        loss = name.removeprefix(f"uair-{corruption}").lstrip("-")
         raise CheckpointError(f"UAIR network {name!r} has no trained checkpoint "
-                              f"(python -m genprior_demo train-uair {corruption})")
+                              f"(python -m genprior_demo train-uair {corruption}{f' --loss {loss}' if loss else ''})")
     width = int(entry.get("config", {}).get("width", 16))
     net = UAIRNet(int(entry.get("channels", 1)), width, residual=bool(entry.get("residual", True)))
     net.load_state_dict(load_state(Path(manifest_path).parent / entry["file"], entry["sha256"]))

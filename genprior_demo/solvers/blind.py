@@ -221,17 +221,18 @@ def size_label(k: int) -> str:
 
 
 def prior_spectrum(prior, seed: int = 0, samples: int = PROFILE_SAMPLES, device="cpu") -> torch.Tensor:
-    """E|x̂|² (H, W): the mean power spectrum of ``samples`` draws of the generator (channels averaged).
-    Kept on the prior per (seed, samples), so repeated blind runs on one generator draw it once (≈ 1 s on
-    a CPU); a generator's weights do not change after loading (IAGAN fine-tunes a copy)."""
-    cache = prior.__dict__.setdefault("_spectrum_cache", {})
-    if (seed, samples) not in cache:
+    """E|x̂|² (H, W): the mean power spectrum of ``samples`` draws of the generator (channels averaged), on
+    ``device``. Drawn on the generator's device once per (decoder, seed, samples) and kept on the prior
+    (``stats_cache``, on the CPU), so repeated blind runs on one generator pay ≈ 1 s once; a fresh copy is
+    returned, so a caller may modify it."""
+    key = ("spectrum", id(prior.decoder), seed, samples)
+    if key not in prior.stats_cache:
         sizes = [256] * (samples // 256) + ([samples % 256] if samples % 256 else [])
         with torch.no_grad():
-            cache[seed, samples] = torch.stack([
-                (torch.fft.fft2(prior(prior.sample_latent(n, seeded(seed + i)).to(device)).float()).abs() ** 2).mean((0, 1)) * n
+            prior.stats_cache[key] = torch.stack([
+                (torch.fft.fft2(prior(prior.sample_latent(n, seeded(seed + i))).float()).abs() ** 2).mean((0, 1)).cpu() * n
                 for i, n in enumerate(sizes)]).sum(0) / samples
-    return cache[seed, samples].to(device)
+    return prior.stats_cache[key].to(device, copy=True)
 
 
 def spectrum_ratio(y: torch.Tensor, px: torch.Tensor, eps: float) -> torch.Tensor:

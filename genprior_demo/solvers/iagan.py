@@ -8,7 +8,8 @@ image of a batch gets its own weight copy, so stage 2 runs image by image.
 
 On noisy data the objective keeps falling as G_θ fits the noise, so "smallest objective" never stops
 early; the optional ``discrepancy`` τ stops an image's fine-tuning at the first iterate whose residual
-reaches the noise level, ‖A G_θ(z) − y‖² ≤ τ σ² dim(y) (Morozov's discrepancy principle; our addition).
+reaches the noise level, ‖A G_θ(z) − y‖² ≤ τ σ² m, m the measured entries of y (Morozov's discrepancy
+principle; our addition).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def iagan(problem, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
     n_iter = max(1, cfg.iters // 2) if sigma > 0 else cfg.iters  # paper: half when noisy
     x_out = first.x.clone()  # (B, C, H, W): CSGM result until an image is fine-tuned
     losses: dict[str, float] = {}
+    m_count = physics.measurement_count() if cfg.discrepancy and sigma > 0 else 0  # measured entries only (masks)
     for b in range(B):
         G = copy.deepcopy(prior.decoder).eval().requires_grad_(True)  # a private copy per image
         z = first.z[b:b + 1].detach().clone().requires_grad_(True)
@@ -48,7 +50,7 @@ def iagan(problem, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
         with torch.no_grad():
             best = float((physics.A(G(z)) - yb).pow(2).sum())
         best_x = x_out[b:b + 1].clone()
-        floor = cfg.discrepancy * sigma ** 2 * yb.numel()  # 0 when off or σ = 0
+        floor = cfg.discrepancy * sigma ** 2 * m_count  # 0 when off or σ = 0
         for it in range(1, n_iter + 1):
             if best <= floor:  # the fit has reached the noise level: stop this image
                 break

@@ -1,7 +1,8 @@
 """Train UAIR reconstruction networks from corrupted observations only (Pajot et al., ICLR 2019).
 
-Data: every MNIST training digit corrupted **once** with its own θ (``observations``); the clean images
-are dropped right after, and training only ever sees y. One iteration of their Algorithm 1:
+Data: every MNIST training digit corrupted **once** with its own θ (``observations``); for UAIR's losses
+the clean images are dropped right after, and training only ever sees y (the two reference losses trained
+on clean pairs keep them). One iteration of their Algorithm 1:
 
     x̂ = G(y),  ŷ = F(x̂; θ) with a fresh θ                 (simulated observation)
     D:  min  E[max(0, 1 − D(y))] + E[max(0, 1 + D(ŷ))]      (real vs simulated observations)
@@ -10,7 +11,7 @@ are dropped right after, and training only ever sees y. One iteration of their A
 ``loss="likelihood"`` (the default) is that objective. ŷ enters the likelihood term as a sample of the
 model's observation distribution (detached: it is the "data" of eq. 9, whose expectation is over ŷ),
 so G learns to invert F on observations whose clean image it made itself; the adversarial term keeps
-its gradient through ŷ. Two other losses, trained the same way, are reference rows:
+its gradient through ŷ. Three other losses are reference rows:
 
 - ``"cycle"`` — the image-space term λ‖G(ŷ) − x̂‖² our first version used (an ablation: it asks G(ŷ)
   to match x̂ also where θ hid it, which eq. 9 does not);
@@ -20,8 +21,9 @@ its gradient through ŷ. Two other losses, trained the same way, are reference r
   the posterior has about twice its error — the perception–distortion trade-off, Blau & Michaeli 2018);
 - ``"paired"`` — the paper's Paired Variant (§4.3.3): the same MSE on clean pairs plus an adversarial term
   on G(y) against clean digits "to avoid blurry samples, as in Isola et al.", weighted as UAIR's (λ = 2 on
-  the per-pixel MSE, the same hinge D; the paper cross-validates its weights, and Isola et al.'s D is
-  conditional on y — ours sees the image only). The comparison the paper's Table 1 makes.
+  the per-pixel MSE, the same hinge D), so the two differ only in their data term. Not tuned: the paper
+  cross-validates its weights, and Isola et al. weigh the regression far more (λ = 100 on L1) and condition
+  D on y — ours sees the image only, as their Unpaired Variant's. The comparison the paper's Table 1 makes.
 
 Departures, all for the CPU: the hinge GAN loss with a spectrally normalised D instead of log D (the
 recipe the paper's optimiser settings come from — a BatchNorm DCGAN discriminator won within 150 steps
@@ -36,7 +38,7 @@ the raw G swung between 0.073 and 0.100 within 500 iterations on Remove-Pixel), 
 standard for GANs — the shipped network is an exponential moving average of G's weights (decay 0.999), and
 of the averages seen at each save the one with the least MSE on 200 validation digits (MNIST test
 9000–9199, never the report's test digits) is kept: Pajot et al. also select on validation MSE against
-clean images (their App. B), which is the only place a clean image enters.
+clean images (their App. B), which is the only place a clean image enters UAIR's training.
 
     python -m genprior_demo train-uair remove-pixel --data-root ../shared/data --minutes 45 --threads 1 --resume
 """
@@ -60,7 +62,7 @@ from ..physics.corruptions import CORRUPTIONS, apply, colour_digits, corrupt, dr
 from .common import ema_update, save_atomic
 
 LOSSES = ("likelihood", "cycle", "supervised", "paired")
-PAIRED = ("supervised", "paired")  # the reference rows trained on clean/corrupted pairs
+CLEAN_PAIR_LOSSES = ("supervised", "paired")  # the reference rows trained on clean/corrupted pairs
 STATE_DIR = registry.CHECKPOINT_DIR / ".state"
 VALIDATION = slice(9000, 9200)  # MNIST test digits for model selection (the report uses the first ones)
 
@@ -129,7 +131,7 @@ def uair_step(G, D, oG, oD, y, m, kind: str, g: torch.Generator, cfg: UAIRTrainC
 
 
 def paired_step(G, D, oG, oD, x, y, m, cfg: UAIRTrainConfig) -> dict:
-    """The Paired Variant: D tells clean digits from G(y); G minimises −D(G(y)) + λ‖G(y) − x‖²."""
+    """The Paired Variant: D tells clean digits from G(y) (hinge); G minimises −D(G(y)) + λ·mean((G(y) − x)²)."""
     x_hat = G(y, m)
     ld = torch.relu(1 - D(x)).mean() + torch.relu(1 + D(x_hat.detach())).mean()
     oD.zero_grad(set_to_none=True)
@@ -163,7 +165,7 @@ def train_uair(kind: str, data_root: str | None, minutes: float, seed: int, thre
     name = network_name(kind, cfg.loss)
     x_all = clean_images(kind, data_root, True, seed)
     y_all, m_all = observations(kind, x_all, seed)
-    if cfg.loss not in PAIRED:
+    if cfg.loss not in CLEAN_PAIR_LOSSES:
         del x_all  # unsupervised: the clean images are dropped here
     g = seeded(seed + 1)
     G, D = make_networks(kind, cfg.width, seed, residual_for(kind, cfg))
@@ -240,7 +242,7 @@ def train_uair(kind: str, data_root: str | None, minutes: float, seed: int, thre
              "architecture": f"UAIRNet(channels={c.channels}, width={cfg.width}, residual={residual_for(kind, cfg)})",
              "discriminator": "SNDiscriminator(width=32)" if cfg.loss != "supervised" else None,
              "dataset": ("mnist (train" + (", coloured" if c.channels == 3 else "") + ", corrupted once each"
-                         + ("; clean pairs" if cfg.loss in PAIRED else "") + ")"),
+                         + ("; clean pairs" if cfg.loss in CLEAN_PAIR_LOSSES else "") + ")"),
              "resolution": 32, "iterations": it, "epochs": round(it * cfg.batch / y_all.shape[0], 2),
              "seconds": round(spent), "seed": seed, "config": {**cfg.__dict__, "betas": list(cfg.betas)},
              "selected": {"iteration": best[1], "validation_mse": round(best[0], 5),

@@ -152,7 +152,8 @@ def uair_caption() -> str:
             continue
         ours, inp = _find(rows, "UAIR, eq. 9"), _find(rows, "corrupted input")
         sup, pair = _find(rows, "same network, supervised"), _find(rows, "the paper's Paired Variant")
-        refs = [f"{what} {100 * v / inp:.0f} %" for what, v in (("Paired Variant", pair), ("MSE only", sup)) if v is not None]
+        refs = [f"{what}: {100 * v / inp:.0f} %" for what, v in (("clean pairs + adversarial (Paired Variant)", pair),
+                                                                  ("clean pairs, MSE", sup)) if v is not None]
         if ours is not None and inp is not None:
             parts.append(f"{kind}: MSE {100 * ours / inp:.0f} % of the input's" + (f" ({', '.join(refs)})" if refs else ""))
     ours = ("**Our report:** " + "; ".join(parts) + ".") if parts else "**Our report:** no UAIR section yet."
