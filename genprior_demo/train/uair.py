@@ -107,16 +107,23 @@ def make_networks(kind: str, width: int, seed: int, residual: bool):
         return UAIRNet(c.channels, width, residual=residual), SNDiscriminator(c.channels, 32)
 
 
+def discriminator_step(D, oD, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """One step of D on the hinge loss (SN-GAN): E[max(0, 1 − D(real))] + E[max(0, 1 + D(fake))], ``fake``
+    detached. Returns the loss."""
+    ld = torch.relu(1 - D(real)).mean() + torch.relu(1 + D(fake.detach())).mean()
+    oD.zero_grad(set_to_none=True)
+    ld.backward()
+    oD.step()
+    return ld
+
+
 def uair_step(G, D, oG, oD, y, m, kind: str, g: torch.Generator, cfg: UAIRTrainConfig,
               draw: Callable = draw_theta) -> dict:
     """One iteration of Algorithm 1 on a batch of observations ``y`` with their masks ``m``."""
     x_hat = G(y, m)
     theta = draw(kind, tuple(x_hat.shape), g, x_hat.device)  # a fresh θ
     y_sim, m_sim = apply(kind, x_hat, theta)
-    ld = torch.relu(1 - D(y)).mean() + torch.relu(1 + D(y_sim.detach())).mean()  # hinge loss (SN-GAN)
-    oD.zero_grad(set_to_none=True)
-    ld.backward()
-    oD.step()
+    ld = discriminator_step(D, oD, y, y_sim)
     adv = -D(y_sim).mean()
     y_s = y_sim.detach()
     if cfg.loss == "likelihood":  # eq. 9: ‖ŷ − F(G(ŷ); θ)‖² with the same θ
@@ -133,10 +140,7 @@ def uair_step(G, D, oG, oD, y, m, kind: str, g: torch.Generator, cfg: UAIRTrainC
 def paired_step(G, D, oG, oD, x, y, m, cfg: UAIRTrainConfig) -> dict:
     """The Paired Variant: D tells clean digits from G(y) (hinge); G minimises −D(G(y)) + λ·mean((G(y) − x)²)."""
     x_hat = G(y, m)
-    ld = torch.relu(1 - D(x)).mean() + torch.relu(1 + D(x_hat.detach())).mean()
-    oD.zero_grad(set_to_none=True)
-    ld.backward()
-    oD.step()
+    ld = discriminator_step(D, oD, x, x_hat)
     adv = -D(x_hat).mean()
     mse = (x_hat - x).pow(2).mean()
     oG.zero_grad(set_to_none=True)
