@@ -1,13 +1,17 @@
-"""Validation probes behind two statements in docs/RESULTS.md (issue 11 part 3, issue 12's IAGAN part): they
-run on validation images only, print their seeds and numbers, and change no default.
+"""Validation probes behind statements in docs/RESULTS.md (issue 11 part 3, issue 12's IAGAN and generator
+parts): they run on validation images only, print their seeds and numbers, and change no default.
 
     python benchmarks/probe_validation.py --data-root ../shared/data bss-rounds   # ≈ 7 min on one core
     python benchmarks/probe_validation.py --data-root ../shared/data iagan-ood    # ≈ 6 min
+    python benchmarks/probe_validation.py --data-root ../shared/data projection-start   # ≈ 12 min
 
 bss-rounds: does the paper's T = 100 rounds (ours: 20) lift source separation? 4 mixtures of MNIST test
 9100–9111, one and four observations, mean matched PSNR every 10 rounds of one run.
 iagan-ood: does IAGAN's rate on G's weights close the gap to bicubic on digits from outside MNIST? 10 of
 scikit-learn's UCI digits (1000–1009, not the test digits 0–24), SR ×2 box, noiseless.
+projection-start: is the Duff generators' projection NRMSE (§7) the generator's or the optimiser's? The same
+projection (the evaluation's restarts × steps) from draws of the prior and with its first restart at the
+encoder's code, and the encoder alone, G(E(x)); 100 validation images (MNIST test 9000–9099, Shapes seed 998).
 """
 from __future__ import annotations
 
@@ -64,12 +68,41 @@ def iagan_ood(data_root: str):
         print(f"{name}: {np.mean(r['psnr']):.2f} dB", flush=True)
 
 
+def projection_start(data_root: str, n: int = 100,
+                     names=("shapes56-vae", "shapes56-ae", "mnist-duff-ae", "mnist-duff-vae")):
+    from genprior_demo.config import HardConfig
+    from genprior_demo.data import load_mnist, make_shapes
+    from genprior_demo.physics import make_operator
+    from genprior_demo.problem import Problem
+    from genprior_demo.solvers import solve
+    from genprior_demo.solvers.csgm import hard
+
+    def nrmse(g, x):
+        return ((g - x).flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1)).numpy()
+
+    for name in names:
+        p = load_prior(name)
+        x = (load_mnist(data_root, train=False)[9000:9000 + n] if p.meta.get("dataset") == "mnist"
+             else make_shapes(n, seed=998, size=p.size))
+        restarts, iters = (2, 200) if p.size == 56 else (4, 300)  # as `evaluate` in the manifest
+        op = make_operator("denoise", p.image_shape)
+        for init in ("prior", "encoder"):
+            cfg = HardConfig(iters=iters, restarts=restarts, lr=0.1, lam=0.0, every=iters, seed=SEED, init=init)
+            e = nrmse(solve(hard(Problem(x, op), p, cfg)).x, x)
+            print(f"{name}, start {init}, {restarts} × {iters}: NRMSE median {np.median(e):.4f}, p90 {np.percentile(e, 90):.4f}", flush=True)
+        with torch.no_grad():
+            e = nrmse(p(p.encode(x)), x)
+        print(f"{name}, encoder alone G(E(x)): NRMSE median {np.median(e):.4f}", flush=True)
+
+
+PROBES = {"bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start}
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("probe", choices=("bss-rounds", "iagan-ood"))
+    ap.add_argument("probe", choices=tuple(PROBES))
     ap.add_argument("--data-root", default="../shared/data")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     print(f"seed {SEED}, {a.threads} torch thread(s)", flush=True)
-    (bss_rounds if a.probe == "bss-rounds" else iagan_ood)(a.data_root)
+    PROBES[a.probe](a.data_root)

@@ -57,6 +57,11 @@ class Problem(_Observations):
         """The first ``n`` observations (same operator and σ)."""
         return replace(self, y=self.y[:n], x=None if self.x is None else self.x[:n])
 
+    def noise_energy(self) -> float:
+        """E‖n‖² per image, σ² m, m = the measured entries of y (masks and subsampled Fourier store zeros that
+        carry no noise): the level Morozov's discrepancy principle fits the residual ‖Ax − y‖² down to."""
+        return self.sigma ** 2 * self.physics.measurement_count()
+
 
 @dataclass(frozen=True)
 class BlindProblem(_Observations):

@@ -454,6 +454,18 @@ def test_npgd_on_shipped_projector():
     assert psnr(n.x[0], x[0]) > 15 and psnr(n.x[0], x[0]) > psnr(first.x[0], x[0])
 
 
+@pytest.mark.parametrize("op_name", ["remove-pixel", "cs-fourier", "uniform-blur"])
+def test_noise_energy_is_the_expected_residual_at_the_truth(digit, op_name):
+    """Problem.noise_energy() = σ² m is E‖y − Ax‖² at the true image — the level every discrepancy rule
+    (TV, Tikhonov, DIP, IAGAN's stop) fits to — also where y stores unmeasured zeros (masks, Fourier)."""
+    x = digit.expand(256, -1, -1, -1)
+    prob = make_problem(x, op_name, None, 0.05, seed=2)
+    r = (prob.y - prob.physics.A(x)).pow(2).flatten(1).sum(1).mean()
+    assert float(r) == pytest.approx(prob.noise_energy(), rel=0.05)
+    if op_name != "uniform-blur":  # unmeasured entries: fewer than all of y's
+        assert prob.noise_energy() < prob.sigma ** 2 * prob.y[0].numel()
+
+
 @pytest.mark.parametrize("method", ["tv", "tikhonov"])
 def test_discrepancy_rule_fits_each_image_to_the_noise_level(digit, method):
     """rule="discrepancy" picks each image's weight so that ‖Ax − y‖ ≈ τσ√m (Morozov), names it in the

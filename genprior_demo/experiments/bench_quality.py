@@ -38,11 +38,11 @@ def _scores(xhat: torch.Tensor, x: torch.Tensor, sec: float) -> dict:
 
 
 def data_fit(prob, xhat: torch.Tensor) -> list[float]:
-    """‖A x̂ − y‖² / (σ² m) per image, m = the measured entries of y (masks and subsampled Fourier store
-    zeros that carry no noise): ≈ 1 at the true image, < 1 when x̂ fits part of the noise."""
+    """‖A x̂ − y‖² / (σ² m) per image (``Problem.noise_energy``): ≈ 1 at the true image, < 1 when x̂ fits
+    part of the noise."""
     with torch.no_grad():
         res = (prob.physics.A(xhat) - prob.y).pow(2).flatten(1).sum(1)
-    return (res / (prob.sigma ** 2 * prob.physics.measurement_count())).tolist()
+    return (res / prob.noise_energy()).tolist()
 
 
 def run(x: torch.Tensor, operator: str, params: dict, noise: float, method: str, prior=None, overrides=None,
@@ -479,7 +479,10 @@ def tune_init_eps(val: dict, px, right: dict):
     return eps, errors, {op: (float(min(r)), float(max(r))) for op, r in ratios[eps].items()}
 
 
-def exp_blind(x, rep: Report, x_val=None, n: int = 16, groups: int = 1, x_tau=None):
+BLIND_SET = 16  # digits per unknown operator (the paper's N); bench-quality --n 64 runs four sets
+
+
+def exp_blind(x, rep: Report, x_val=None, n: int = BLIND_SET, groups: int = 1, x_tau=None):
     """Anirudh et al. Table 1 setting scaled to 32×32: ``groups`` sets of N = ``n`` test digits, each set
     observed through one unknown operator (the blind method fits one F̂ per set). F̂'s support chosen
     from the observations and F̂ started at the spectrum's zero-phase kernel estimate (the default); the
@@ -493,7 +496,8 @@ def exp_blind(x, rep: Report, x_val=None, n: int = 16, groups: int = 1, x_tau=No
     from .unknown_models import blind_baselines, surrogate_error
 
     gan = load_prior("mnist-dcgan")
-    n = min(n, x.shape[0] // groups)  # bench-quality --n 64 gives two sets of 32
+    groups = max(1, min(groups, x.shape[0] // n))  # as many sets of n as the test digits fill
+    n = min(n, x.shape[0] // groups)
     x_val = x[:8] if x_val is None else x_val
     x_tau = x_val if x_tau is None else x_tau
     right, right_err = right_sizes(x_val)
@@ -739,7 +743,7 @@ def exp_uair(x, rep: Report, n_dip: int = 10, x_val=None):
 RUNNERS = {  # experiment → how it runs on the shared inputs (x: test digits, x_val: validation digits)
     "cs": lambda c: exp_cs(c.x, c.x_val, c.rep), "sr": lambda c: exp_sr(c.x, c.x_val, c.rep),
     "deblur": lambda c: exp_deblur(c.x, c.x_val, c.rep), "shapes": lambda c: exp_shapes(c.n, c.rep),
-    "pgd": lambda c: exp_pgd(c.x, c.x_val, c.rep), "blind": lambda c: exp_blind(c.x, c.rep, x_val=c.x_val[:8], x_tau=c.x_val_wide),
+    "pgd": lambda c: exp_pgd(c.x, c.x_val, c.rep), "blind": lambda c: exp_blind(c.x, c.rep, x_val=c.x_val[:8], x_tau=c.x_val_wide, groups=c.n // BLIND_SET),
     "bss": lambda c: exp_bss(c.x, c.rep), "uair": lambda c: exp_uair(c.x, c.rep, x_val=c.x_val),
     "iagan": lambda c: exp_iagan(c.x, c.x_val, c.rep), "iagan-noise": lambda c: exp_iagan_noise(c.x, c.rep),
     "generators": lambda c: exp_generators(c.rep),

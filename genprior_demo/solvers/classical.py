@@ -25,7 +25,7 @@ def discrepancy_weight(problem, solve, lo: float, hi: float, tau: float = 1.0, e
     the weight). Returns (B,) weights; an image whose residual misses the target at a bracket end gets
     that end. Needs σ > 0."""
     y = problem.y
-    target = tau * problem.sigma * problem.physics.measurement_count() ** 0.5
+    target = tau * problem.noise_energy() ** 0.5
     B = y.shape[0]
     a = torch.full((B,), float(np.log(lo)), device=y.device)
     b = torch.full((B,), float(np.log(hi)), device=y.device)

@@ -71,8 +71,7 @@ def dip(problem, prior=None, cfg: DIPConfig = DIPConfig()) -> StepStream:
     C, H, W = physics.in_shape
     depth = max(1, min(cfg.depth, int(math.log2(min(H, W))) - 2))
     g = seeded(cfg.seed)
-    m = physics.measurement_count()  # the entries that carry noise
-    target = cfg.tau**2 * m * sigma**2 if (cfg.early_stop and sigma > 0) else -1.0
+    target = cfg.tau**2 * problem.noise_energy() if (cfg.early_stop and sigma > 0) else -1.0
     B = y.shape[0]
     out = torch.zeros((B, C, H, W), device=y.device)
     last_it = 0

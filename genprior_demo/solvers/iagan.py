@@ -40,7 +40,7 @@ def iagan(problem, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
     n_iter = max(1, cfg.iters // 2) if sigma > 0 else cfg.iters  # paper: half when noisy
     x_out = first.x.clone()  # (B, C, H, W): CSGM result until an image is fine-tuned
     losses: dict[str, float] = {}
-    m_count = physics.measurement_count() if cfg.discrepancy and sigma > 0 else 0  # measured entries only (masks)
+    floor = cfg.discrepancy * problem.noise_energy()  # Morozov's level; 0 when off or σ = 0
     for b in range(B):
         G = copy.deepcopy(prior.decoder).eval().requires_grad_(True)  # a private copy per image
         z = first.z[b:b + 1].detach().clone().requires_grad_(True)
@@ -50,7 +50,6 @@ def iagan(problem, prior, cfg: IAGANConfig = IAGANConfig()) -> StepStream:
         with torch.no_grad():
             best = float((physics.A(G(z)) - yb).pow(2).sum())
         best_x = x_out[b:b + 1].clone()
-        floor = cfg.discrepancy * sigma ** 2 * m_count  # 0 when off or σ = 0
         for it in range(1, n_iter + 1):
             if best <= floor:  # the fit has reached the noise level: stop this image
                 break
