@@ -38,20 +38,19 @@ SPECS: dict[str, dict] = {
 # the three kinds, their latent sizes (10 for 56×56 Shapes, 8 for MNIST), a Gaussian-likelihood VAE and a
 # Wasserstein GAN with gradient penalty (train/generators.py says where the recipe differs from theirs).
 _DUFF_KINDS = (("ae", "autoencoder"), ("vae", "Gaussian-likelihood VAE"), ("wgan", "WGAN-GP"))
-_MNIST_DUFF_DESIGN = {  # the shipped mnist-duff-vae is the first design; the AE and the WGAN-GP (2026-12-05) the second
-    "vae": dict(start_channels=1, widths=(64, 64, 32)), "ae": dict(start_channels=64, widths=(64, 32, 16)),
-    "wgan": dict(start_channels=64, widths=(64, 32, 16))}
+# Trained with DuffDecoder's second design (MNIST AE and WGAN-GP 2026-12-05, VAE 2026-12-06; shapes56 AE and VAE
+# 2026-12-04); a manifest entry without "decoder" loads as the first design (start 1, widths 64-64-32) — the
+# shipped shapes56-wgan.
+_DUFF_DESIGN = dict(start_channels=64, widths=(64, 32, 16))
 for _kind, _what in _DUFF_KINDS:
     SPECS[f"mnist-duff-{_kind}"] = dict(
         kind="gan" if _kind == "wgan" else _kind, dataset="mnist", latent_dim=8, prior="gaussian",
-        arch="duff", size=32, decoder=_MNIST_DUFF_DESIGN[_kind],
+        arch="duff", size=32, decoder=_DUFF_DESIGN,
         note=f"Duff et al.'s shared architecture on MNIST, latent 8: {_what}")
 for _kind, _what in _DUFF_KINDS:
     SPECS[f"shapes56-{_kind}"] = dict(
         kind="gan" if _kind == "wgan" else _kind, dataset="shapes", latent_dim=10, prior="gaussian",
-        # the second design (see DuffDecoder): shapes56-ae and -vae are trained with it; the shipped shapes56-wgan is
-        # still the first design (its manifest entry has no "decoder", so it loads as start 1, widths 64-64-32)
-        arch="duff", size=56, decoder=dict(start_channels=64, widths=(64, 32, 16)),
+        arch="duff", size=56, decoder=_DUFF_DESIGN,
         note=f"Duff et al.'s shared architecture on 56×56 Shapes, latent 10: {_what}")
 del _kind, _what
 
