@@ -6,6 +6,7 @@ parts): they run on validation images only, print their seeds and numbers, and c
     python benchmarks/probe_validation.py --data-root ../shared/data projection-start   # ≈ 12 min
     python benchmarks/probe_validation.py --data-root ../shared/data blind-n8      # ≈ 1 min
     python benchmarks/probe_validation.py --data-root ../shared/data blind-alpha   # ≈ 22 min
+    python benchmarks/probe_validation.py --data-root ../shared/data blind-n8-rate # ≈ 10 min
 
 bss-rounds: does the paper's T = 100 rounds (ours: 20) lift source separation? 4 mixtures of MNIST test
 9100–9111, one and four observations, mean matched PSNR every 10 rounds of one run.
@@ -20,6 +21,7 @@ spectral start's kernel error (also with the estimated autocorrelation windowed 
 square root — tried, not used).
 blind-alpha: the blind section's α against the paper's 1e-4 with the full default method (4 restarts, support
 and start from y), Gaussian blur, validation sets MNIST test 9000–9015 and 9016–9031.
+blind-n8-rate: N = 8, motion blur: the default lr(F̂) against a quarter of it (validation sets 9000–9007, 9008–9015).
 """
 from __future__ import annotations
 
@@ -138,10 +140,9 @@ def blind_n8(data_root: str):
                   f"(windowed autocorrelation {win:.3f})", flush=True)
 
 
-def blind_alpha(data_root: str, sets: int = 2, alphas=(1e-7, 1e-4)):
-    """Is the bench's α (chosen on 8 validation digits, one start, k = 7) the one the full method wants? The
-    default blind run (4 restarts, support and start from y) at each α on validation sets of 16 digits."""
-    from genprior_demo.config import BlindConfig
+def _blind_runs(data_root: str, op_index: int, n: int, sets: int, configs: dict):
+    """The blind method with each of ``configs`` ({label: BlindConfig}) on validation sets of ``n`` digits
+    (MNIST test 9000 on) observed through ``BLIND_OPERATORS[op_index]``: PSNR and F̂'s kernel error."""
     from genprior_demo.data import load_mnist
     from genprior_demo.experiments.bench_quality import BLIND_OPERATORS, psnr_each
     from genprior_demo.experiments.unknown_models import surrogate_error
@@ -150,20 +151,36 @@ def blind_alpha(data_root: str, sets: int = 2, alphas=(1e-7, 1e-4)):
     from genprior_demo.solvers.blind import blind
 
     gan = load_prior("mnist-dcgan")
-    x = load_mnist(data_root, train=False)[9000:9000 + 16 * sets]
-    _, op, params = BLIND_OPERATORS[0]
+    x = load_mnist(data_root, train=False)[9000:9000 + n * sets]
+    _, op, params = BLIND_OPERATORS[op_index]
     for i in range(sets):
-        xs = x[16 * i:16 * (i + 1)]
+        xs = x[n * i:n * (i + 1)]
         prob = make_blind_problem(xs, op, params, 0.0, SEED + 100 + i)
-        for a in alphas:
+        for label, cfg in configs.items():
             t = time.perf_counter()
-            r = solve(blind(prob, gan, BlindConfig(seed=SEED, alpha=a)))
-            print(f"{op}, validation set {i} (MNIST test {9000 + 16 * i}–{9015 + 16 * i}), α = {a:g}: "
+            r = solve(blind(prob, gan, cfg))
+            print(f"{op}, N = {n}, validation set {i} (MNIST test {9000 + n * i}–{8999 + n * (i + 1)}), {label}: "
                   f"{np.mean(psnr_each(r.x, xs)):.2f} dB, kernel error {surrogate_error(r.surrogate, prob.hidden, xs)[0]:.3f} "
                   f"({time.perf_counter() - t:.0f} s)", flush=True)
 
 
-PROBES = {"bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start, "blind-n8": blind_n8, "blind-alpha": blind_alpha}
+def blind_alpha(data_root: str):
+    """Is the bench's α (chosen on 8 validation digits, one start, k = 7) the one the full method wants? The
+    default blind run (4 restarts, support and start from y) at α = 1e-7 and the paper's 1e-4, Gaussian blur."""
+    from genprior_demo.config import BlindConfig
+
+    _blind_runs(data_root, 0, 16, 2, {f"α = {a:g}": BlindConfig(seed=SEED, alpha=a) for a in (1e-7, 1e-4)})
+
+
+def blind_n8_rate(data_root: str):
+    """With N = 8 the alternation drifts from a good start (blind-n8): does a slower F̂ keep it? The default
+    method (α = 1e-7 as the blind section) at lr(F̂) = 1e-3 and a quarter of it, motion blur."""
+    from genprior_demo.config import BlindConfig
+
+    _blind_runs(data_root, 1, 8, 2, {f"lr(F̂) = {lr:g}": BlindConfig(seed=SEED, alpha=1e-7, lr_f=lr) for lr in (1e-3, 2.5e-4)})
+
+
+PROBES = {"bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start, "blind-n8": blind_n8, "blind-alpha": blind_alpha, "blind-n8-rate": blind_n8_rate}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
