@@ -25,7 +25,11 @@ def load_mnist(root: str | Path | None, train: bool, download: bool | None = Non
     if root is None:
         root = Path.home() / ".cache" / "genprior_demo"
         download = True if download is None else download
-    ds = MNIST(root=str(root), train=train, download=bool(download))
+    try:
+        ds = MNIST(root=str(root), train=train, download=bool(download))
+    except RuntimeError as e:  # not there and not downloadable (offline): say what to pass
+        raise RuntimeError(f"MNIST is not under {root}/MNIST/raw and could not be downloaded there ({str(e).splitlines()[0]}); "
+                           "pass --data-root (the folder holding MNIST/raw), e.g. --data-root ../shared/data") from e
     x = ds.data.float().div_(255.0).unsqueeze(1)  # (N, 1, 28, 28)
     return F.pad(x, (2, 2, 2, 2))
 
