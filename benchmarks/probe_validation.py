@@ -94,7 +94,7 @@ def projection_start(data_root: str, n: int = 100,
         p = load_prior(name)
         x = (load_mnist(data_root, train=False)[9000:9000 + n] if p.meta.get("dataset") == "mnist"
              else make_shapes(n, seed=998, size=p.size))
-        restarts, iters = (2, 200) if p.size == 56 else (4, 300)  # as `evaluate` in the manifest
+        restarts, iters = p.meta["quality"]["restarts"], p.meta["quality"]["iters"]  # as its `evaluate`
         op = make_operator("denoise", p.image_shape)
         for init in ("prior", "encoder"):
             cfg = HardConfig(iters=iters, restarts=restarts, lr=0.1, lam=0.0, every=iters, seed=SEED, init=init)
@@ -106,27 +106,25 @@ def projection_start(data_root: str, n: int = 100,
 
 
 def blind_n8(data_root: str):
+    import json
+
     from genprior_demo.config import BlindConfig
     from genprior_demo.data import load_mnist
-    from genprior_demo.experiments.bench_quality import validation_sets
-    from genprior_demo.solvers.blind import (choose_support, impulse_response, prior_spectrum, spectral_kernel,
-                                             spectrum_ratio, support_profile)
+    from genprior_demo.experiments.bench_quality import DOCS, validation_sets
+    from genprior_demo.solvers.blind import (chebyshev_lags, choose_support, impulse_response, prior_spectrum,
+                                             spectral_kernel, spectrum_ratio, support_profile, zero_phase_kernel)
 
     gan = load_prior("mnist-dcgan")
     px = prior_spectrum(gan, SEED)
     x = load_mnist(data_root, train=False)[9000:9992]
-    right = {"gaussian-blur": 7, "motion-blur": 5, "edge-sobel": 3}  # RESULTS' blind section: F̂ fitted to clean digits
+    # each operator's right F̂ size as the blind section measured it (F̂ fitted to clean validation digits)
+    right = json.loads((DOCS / "results.json").read_text())["raw"]["blind"]["right_sizes"]
     cfg = BlindConfig(seed=SEED)  # the support and start rules' defaults (chosen in the blind section)
 
-    def windowed(y, ksize):  # the autocorrelation kept to the kernel's lags |d| ≤ 2(k − 1), then √ and IFFT
-        H, W = y.shape[-2:]
+    def windowed(y, ksize):  # the autocorrelation kept to the kernel's lags ≤ 2(k − 1), then √ and IFFT
         a = torch.fft.ifft2(spectrum_ratio(y, px, cfg.init_eps)).real
-        dy, dx = (torch.minimum(torch.arange(n), n - torch.arange(n)) for n in (H, W))
-        win = ((dy[:, None] <= 2 * (ksize - 1)) & (dx[None, :] <= 2 * (ksize - 1))).float()
-        k = torch.fft.fftshift(torch.fft.ifft2(torch.fft.fft2(a * win).real.clamp_min(0).sqrt()).real)
-        w, cut = ksize - 1, torch.zeros_like(k)
-        cut[H // 2 - w:H // 2 + w + 1, W // 2 - w:W // 2 + w + 1] = 1
-        return k * cut
+        a = a * (chebyshev_lags(*a.shape) <= 2 * (ksize - 1))
+        return zero_phase_kernel(torch.fft.fft2(a).real.clamp_min(0).sqrt(), ksize)
 
     for n in (8, 16):
         for op, probs in validation_sets(x, n=n).items():

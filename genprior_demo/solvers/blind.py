@@ -259,12 +259,28 @@ def support_profile(y: torch.Tensor, prior, eps: float, seed: int = 0, samples: 
     with torch.no_grad():
         a = torch.fft.ifft2(spectrum_ratio(y, px, eps)).real
         a = a / a[0, 0]
-        dy = torch.minimum(torch.arange(H), H - torch.arange(H))
-        dx = torch.minimum(torch.arange(W), W - torch.arange(W))
-        lag = torch.maximum(dy[:, None], dx[None, :]).to(a.device)
+        lag = chebyshev_lags(H, W).to(a.device)
         prof = torch.stack([a[lag == r].abs().max() for r in range(int(lag.max()) + 1)])
         floor = prof[max(H, W) // 3:].median()
         return ((prof - floor) / (1 - floor)).cpu()
+
+
+def chebyshev_lags(H: int, W: int) -> torch.Tensor:
+    """(H, W) circular lag max(|dy|, |dx|) of each entry of an FFT-ordered autocorrelation."""
+    dy = torch.minimum(torch.arange(H), H - torch.arange(H))
+    dx = torch.minimum(torch.arange(W), W - torch.arange(W))
+    return torch.maximum(dy[:, None], dx[None, :])
+
+
+def zero_phase_kernel(magnitude: torch.Tensor, ksize: int) -> torch.Tensor:
+    """IFFT of a spectrum magnitude |k̂| (H, W) with zero phase, centred at (H/2, W/2) and cut to F̂'s support
+    (2·ksize − 1)²."""
+    H, W = magnitude.shape[-2:]
+    k = torch.fft.fftshift(torch.fft.ifft2(magnitude).real)
+    w = ksize - 1
+    cut = torch.zeros_like(k)
+    cut[H // 2 - w:H // 2 + w + 1, W // 2 - w:W // 2 + w + 1] = 1
+    return k * cut
 
 
 LOWPASS = 0.25  # spectral start only when |k̂(0)| ≥ LOWPASS · max|k̂| (62 validation sets: blurs 0.58–1.00, Sobel < 1e-8)
@@ -276,13 +292,8 @@ def spectral_kernel(y: torch.Tensor, px: torch.Tensor, eps: float, ksize: int) -
     |k̂| but not its phase; zero phase is right for a symmetric non-negative kernel (a Gaussian blur) and a
     start for other blurs. A non-negative kernel's spectrum peaks at 0 (|k̂(ω)| ≤ Σk = k̂(0)), so a ratio far
     below 1 says the operator is no blur (an edge map: k̂(0) = 0) and the estimate means nothing."""
-    H, W = y.shape[-2:]
     mag = spectrum_ratio(y, px, eps).clamp_min(0).sqrt()
-    k = torch.fft.fftshift(torch.fft.ifft2(mag).real)
-    w = ksize - 1
-    cut = torch.zeros_like(k)
-    cut[H // 2 - w:H // 2 + w + 1, W // 2 - w:W // 2 + w + 1] = 1
-    return k * cut, float(mag[0, 0] / mag.max())
+    return zero_phase_kernel(mag, ksize), float(mag[0, 0] / mag.max())
 
 
 def start_surrogate(surrogate: SurrogateConv, kernel: torch.Tensor, steps: int = 1000, lr: float = 1e-3) -> float:
