@@ -378,7 +378,8 @@ def _cmd_evaluate(a) -> int:
     if a.threads:
         import torch
         torch.set_num_threads(a.threads)
-    q = evaluate_generator(a.name, a.data_root, n=a.n, restarts=a.restarts, iters=a.iters, write=not a.dry_run)
+    q = evaluate_generator(a.name, a.data_root, n=a.n, restarts=a.restarts, iters=a.iters, write=not a.dry_run,
+                           init=a.init)
     print(json.dumps(q, indent=2))
     return 0
 
@@ -494,6 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--n", type=int, default=500)
     e.add_argument("--restarts", type=int, default=4)
     e.add_argument("--iters", type=int, default=300)
+    e.add_argument("--init", choices=("encoder", "prior"), default="encoder",
+                   help="encoder: an AE/VAE's first restart at E(x), as Duff et al. §4.3.1 (default); prior: all from prior draws")
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--dry-run", action="store_true", help="print, do not write the manifest")
     e.set_defaults(func=_cmd_evaluate)

@@ -31,6 +31,23 @@ def test_projections_roundtrip_and_a_retrained_generator_is_not_shown_stale(tmp_
     assert L.load("mnist-dcgan", None, tmp_path) is None
 
 
+def test_projection_starts_as_duff_et_al_an_autoencoder_at_its_encoding_a_gan_at_draws():
+    x = torch.rand(4, 1, 32, 32, generator=torch.Generator().manual_seed(1))
+    ae = load_prior("mnist-ae")
+    with torch.no_grad():
+        enc = ((ae(ae.encode(x)) - x).flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1)).numpy()
+    _, e_enc = L.project(ae, x, restarts=1, iters=1, lr=1e-7, init="encoder")  # one negligible step: still at E(x)
+    _, e_pri = L.project(ae, x, restarts=1, iters=1, lr=1e-7, init="prior")
+    assert np.allclose(e_enc, enc, atol=1e-4) and not np.allclose(e_pri, enc, atol=1e-3)
+    gan = load_prior("mnist-dcgan")  # no encoder: both starts are the same draws
+    assert np.array_equal(L.project(gan, x, 1, 2, init="encoder")[1], L.project(gan, x, 1, 2, init="prior")[1])
+    pr = L.compute(ae, x, np.arange(4), restarts=1, iters=1)
+    assert L.start_label(pr.meta) == "E(x) + draws" and L.start_label({"init": "encoder", "kind": "gan"}) == "prior draws"
+    assert L.start_label({}) == "prior draws"  # caches made before the option started from draws
+    with pytest.raises(ValueError):
+        L.project(ae, x, 1, 1, init="somewhere")
+
+
 def test_recompute_then_view_compares_two_generators():
     fresh = None
     messages = []
@@ -44,7 +61,7 @@ def test_recompute_then_view_compares_two_generators():
     assert row[0] == "mnist-vae" and row[1] == 8 and 0 < row[2] < 1 and row[4] > 0
     assert set(frame["scatter_a"]["points"]) >= {"prior draw"} and len(frame["scatter_a"]) == 16
     assert len(frame["worst_a"]) == UL.WORST and frame["far_a"].shape[0] > 5 * 32
-    assert "mnist-vae" in frame["verdict"]
+    assert "mnist-vae" in frame["verdict"] and row[-1].endswith("steps from E(x) + draws")
 
 
 @pytest.mark.parametrize("n", [0, 10_000, "many", float("nan")])

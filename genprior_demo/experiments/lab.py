@@ -1,5 +1,6 @@
 """What Duff, Campbell & Ehrhardt §4 measure about a generator, as data for the Generator lab tab and the
-report's figures: each held-out image's projection z*(x) = argmin_z ‖G(z) − x‖² (best of R Adam restarts),
+report's figures: each held-out image's projection z*(x) = argmin_z ‖G(z) − x‖² (best of R Adam restarts;
+by default Duff et al.'s §4.3.1 start: an AE/VAE's first restart at the encoding E(x), a GAN's from prior draws),
 its NRMSE ‖G(z*) − x‖/‖x‖ (Fig. 1), the earth mover's distance between the encodings z* and draws of the
 latent prior (Fig. 3), a 2-D random projection of both (Fig. 4), samples at growing distance from the
 prior and the worst-represented images.
@@ -50,21 +51,36 @@ def test_labels(dataset: str, n: int, data_root: str | None) -> np.ndarray:
     return MNIST(root=root, train=False, download=data_root is None).targets[:n].numpy().astype(np.int64)
 
 
+STARTS = ("encoder", "prior")  # "encoder": Duff et al. §4.3.1 (AE/VAE from E(x)); "prior": every restart drawn
+
+
+def start_label(meta: dict) -> str:
+    """How the projections in ``meta`` started: caches made before the option existed started from draws."""
+    return "E(x) + draws" if meta.get("init") == "encoder" and meta.get("kind") in ("ae", "vae") else "prior draws"
+
+
 def project(prior, x: torch.Tensor, restarts: int = 4, iters: int = 300, lr: float = 0.1, chunk: int = 100,
-            seed: int = 0, progress=None) -> tuple[torch.Tensor, np.ndarray]:
-    """z*(x) and NRMSE for each image of ``x``: CSGM on the identity with λ = 0 (pure projection)."""
-    from ..config import CSGMConfig
+            seed: int = 0, progress=None, init: str = "encoder") -> tuple[torch.Tensor, np.ndarray]:
+    """z*(x) and NRMSE for each image of ``x``: the hard constraint on the identity with λ = 0 (pure projection).
+
+    ``init="encoder"`` is Duff et al.'s §4.3.1 protocol: "for the AE and VAE, the algorithm is initialised at
+    the (mean) encoding of the test image; for the GAN, 4 initialisations drawn from a standard normal, best
+    kept". Ours keeps R restarts for every kind: an AE/VAE's first one starts at E(x), the others (and all of a
+    GAN's) at prior draws, and each image keeps its best. ``init="prior"``: every restart from a prior draw."""
+    from ..config import HardConfig
     from ..physics import make_operator
     from ..problem import Problem
     from ..solvers import solve
-    from ..solvers.csgm import csgm
+    from ..solvers.csgm import hard
 
+    if init not in STARTS:
+        raise ValueError(f"init must be one of {STARTS}, not {init!r}")
     op = make_operator("denoise", prior.image_shape, device=prior.device)
-    cfg = CSGMConfig(iters=iters, restarts=restarts, lr=lr, lam=0.0, every=iters, seed=seed)
+    cfg = HardConfig(iters=iters, restarts=restarts, lr=lr, lam=0.0, every=iters, seed=seed, init=init)
     zs, errs = [], []
     for i in range(0, x.shape[0], chunk):
         xb = x[i:i + chunk].to(prior.device)
-        r = solve(csgm(Problem(xb, op), prior, cfg))
+        r = solve(hard(Problem(xb, op), prior, cfg))
         zs.append(r.z.detach().cpu())
         errs.append(((r.x - xb).flatten(1).norm(dim=1) / xb.flatten(1).norm(dim=1).clamp_min(1e-12)).cpu())
         if progress is not None:
@@ -108,15 +124,17 @@ WORST = 8
 
 
 def compute(prior, x: torch.Tensor, labels: np.ndarray, restarts: int = 4, iters: int = 300, lr: float = 0.1,
-            seed: int = 0, progress=None, source: str = "held-out test images", chunk: int = 100) -> Projections:
-    z, e = project(prior, x, restarts, iters, lr, chunk=chunk, seed=seed, progress=progress)
-    return assemble(prior, x, labels, z, e, dict(restarts=restarts, iters=iters, lr=lr, seed=seed, source=source))
+            seed: int = 0, progress=None, source: str = "held-out test images", chunk: int = 100,
+            init: str = "encoder") -> Projections:
+    z, e = project(prior, x, restarts, iters, lr, chunk=chunk, seed=seed, progress=progress, init=init)
+    return assemble(prior, x, labels, z, e, dict(restarts=restarts, iters=iters, lr=lr, seed=seed, source=source, init=init))
 
 
 def assemble(prior, x: torch.Tensor, labels, z: torch.Tensor, e: np.ndarray, settings: dict) -> Projections:
     """Projections of ``x`` from their codes and errors: the meta (with the generator's sha256) and the
     worst-represented images, worst first."""
-    meta = dict(n=int(x.shape[0]), **settings, dataset=prior.meta.get("dataset"), sha256=prior.meta.get("sha256"))
+    meta = dict(n=int(x.shape[0]), **settings, dataset=prior.meta.get("dataset"), kind=prior.meta.get("kind"),
+                sha256=prior.meta.get("sha256"))
     worst = np.argsort(e)[::-1][:WORST].copy()
     return Projections(prior.name, z, e, np.asarray(labels), meta, x[torch.from_numpy(worst)].cpu().contiguous(), worst)
 

@@ -81,7 +81,7 @@ def recompute(name: str, n, fresh: dict | None):
         es.append(e)
     out[name] = L.assemble(p, x, labels, torch.cat(zs), np.concatenate(es),
                            dict(restarts=RECOMPUTE["restarts"], iters=RECOMPUTE["iters"], lr=0.1, seed=0,
-                                source=source, recomputed=True))
+                                source=source, init="encoder", recomputed=True))
     yield out, f"projected {x.shape[0]} images ({source}) onto the range of {name}: this session only"
 
 
@@ -102,7 +102,7 @@ def summary_table(names: list[str], projs: dict) -> tuple[list[list], str]:
         src = "recomputed here" if pr.meta.get("recomputed") else "cached (evaluate)"
         rows.append([n, s["n"], round(s["median"], 3), round(s["p90"], 3), round(e, 2), round(floor, 2),
                      f"{src}: {pr.meta.get('source', 'held-out images')}, {pr.meta.get('restarts')} restarts × "
-                     f"{pr.meta.get('iters')} steps"])
+                     f"{pr.meta.get('iters')} steps from {L.start_label(pr.meta)}"])
     if len(med) == 2:
         (a, ma), (b, mb) = sorted(med.items(), key=lambda kv: kv[1])
         verdict = (f"**{a} represents held-out images better than {b}**: median NRMSE {ma:.3f} vs {mb:.3f} "
