@@ -880,7 +880,8 @@ def exp_generators(rep: Report):
              "Projections z*(x) = argmin ‖G(z) − x‖² (Adam, lr 0.1, best of R restarts) of held-out images (MNIST test "
              "digits 0–499; Shapes seed 999), from `checkpoints/lab/` (made by `evaluate`). Start: as Duff et al. §4.3.1, "
              "an AE/VAE's first restart at the encoding E(x) and the others at prior draws (they use E(x) alone), a "
-             "GAN's at prior draws (they keep the best of 4); \"prior draws\" rows were made before that option. EMD: exact optimal matching "
+             "GAN's at prior draws (they keep the best of 4); an AE/VAE row reading \"prior draws\" was made before that "
+             "option. EMD: exact optimal matching "
              "between the n encodings and n draws of the generator's latent prior; the floor is the EMD between two "
              "independent sets of n prior draws (sampling noise alone). Duff et al.'s targets (issue 12): median ≤ 0.12 "
              "on Shapes for every kind; ≤ 0.15 for MNIST AE/VAE and ≤ 0.10 for the MNIST GAN.\n",

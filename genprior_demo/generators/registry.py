@@ -38,9 +38,9 @@ SPECS: dict[str, dict] = {
 # the three kinds, their latent sizes (10 for 56×56 Shapes, 8 for MNIST), a Gaussian-likelihood VAE and a
 # Wasserstein GAN with gradient penalty (train/generators.py says where the recipe differs from theirs).
 _DUFF_KINDS = (("ae", "autoencoder"), ("vae", "Gaussian-likelihood VAE"), ("wgan", "WGAN-GP"))
-# Trained with DuffDecoder's second design (MNIST AE and WGAN-GP 2026-12-05, VAE 2026-12-06; shapes56 AE and VAE
-# 2026-12-04); a manifest entry without "decoder" loads as the first design (start 1, widths 64-64-32) — the
-# shipped shapes56-wgan.
+# Every shipped Duff-style generator is DuffDecoder's second design (shapes56 AE and VAE 2026-12-04, MNIST AE and
+# WGAN-GP 2026-12-05, MNIST VAE and shapes56 WGAN-GP 2026-12-06); a manifest entry without "decoder" would load
+# as the first design (start 1, widths 64-64-32), which none of them is any more.
 _DUFF_DESIGN = dict(start_channels=64, widths=(64, 32, 16))
 for _kind, _what in _DUFF_KINDS:
     SPECS[f"mnist-duff-{_kind}"] = dict(
