@@ -166,3 +166,16 @@ def test_bad_run_files_are_one_line_errors(tmp_path, content, msg):
     (tmp_path / "run.json").write_bytes(content)
     r = run("reconstruct", "--from-run", str(tmp_path / "run.json"))
     assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.skipif("shapes-ae" not in available(), reason="checkpoint not trained yet")
+def test_evaluate_dry_run_starts_as_duff_or_from_prior_draws(capsys):
+    base = ["evaluate", "shapes-ae", "--n", "3", "--restarts", "1", "--iters", "2", "--dry-run"]
+    assert main(base) == 0
+    q = json.loads(capsys.readouterr().out)
+    assert q["start"] == "E(x) + draws" and q["n_test_images"] == 3 and 0 < q["projection_nrmse_median"] < 2
+    assert main([*base, "--init", "prior"]) == 0
+    q = json.loads(capsys.readouterr().out)
+    assert q["start"] == "prior draws" and q["command"].endswith("--init prior")
+    r = run(*base, "--init", "nowhere")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
