@@ -87,9 +87,10 @@ def grid_scores(x_val, operator, params, noise, method, key, grid, prior=None, o
 LOG_GRID = (-4, 0)  # decades of the default weight grid: 10^-4 … 10^0, widened while the best is on an edge
 
 
-def tune(x_val, operator, params, noise, method, key, grid=None, prior=None):
+def tune(x_val, operator, params, noise, method, key, grid=None, prior=None, scores_out: dict | None = None):
     """``{key: best}`` on the validation images: from ``grid``, or (None) a decade grid over ≥ 4 decades
-    widened off its edges (duff_study.tune_log). The choice and every grid point are printed."""
+    widened off its edges (duff_study.tune_log). The choice and every grid point are printed (and, with
+    ``scores_out``, stored there: value → mean validation PSNR, for the report's table)."""
     if grid is None:
         from .duff_study import knob_cap, tune_log
 
@@ -101,6 +102,8 @@ def tune(x_val, operator, params, noise, method, key, grid=None, prior=None):
         best, edge = max(scores, key=scores.get), False
     print(f"  {key} of {method} ({operator} {params}, σ = {noise:g}): {best:g}{' (on an edge)' if edge else ''} — "
           + ", ".join(f"{k:g}: {v:.2f}" for k, v in scores.items()), flush=True)
+    if scores_out is not None:
+        scores_out.update(scores)
     return {key: best}
 
 
@@ -339,9 +342,11 @@ def exp_sr(x, x_val, rep: Report):
 def exp_deblur(x, x_val, rep: Report):
     gan = load_prior("mnist-dcgan")
     noise = 10 / 255
-    lam = tune(x_val, "uniform-blur", {"size": 9}, noise, "tv", "lam")
+    grid: dict = {}
+    lam = tune(x_val, "uniform-blur", {"size": 9}, noise, "tv", "lam", scores_out=grid)
+    on_val = ", ".join(f"{k:g}: {v:.1f}" for k, v in grid.items())
     rows = [("blurred input y", "naive-blur", None, None), ("Wiener", "wiener", None, None),
-            (f"TV [λ = {lam['lam']:g}, on the validation digits]", "tv", None, lam),
+            (f"TV [λ = {lam['lam']:g} chosen on the {len(x_val)} validation digits; their PSNR: {on_val}]", "tv", None, lam),
             ("DIP", "dip", None, None), ("CSGM (GAN)", "csgm", gan, None), ("IAGAN (GAN)", "iagan", gan, None),
             ("IAGAN (GAN), discrepancy stop τ = 1", "iagan", gan, {"discrepancy": 1.0})]
     lines = ["\n## 3. Deblurring, uniform 9×9, σ = 10/255\n\n" + TABLE]
