@@ -495,7 +495,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--n", type=int, default=500)
     e.add_argument("--restarts", type=int, default=4)
     e.add_argument("--iters", type=int, default=300)
-    e.add_argument("--init", choices=("encoder", "prior"), default="encoder",
+    from .config import INITS
+
+    e.add_argument("--init", choices=INITS, default="encoder",
                    help="encoder: an AE/VAE's first restart at E(x), as Duff et al. §4.3.1 (default); prior: all from prior draws")
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--dry-run", action="store_true", help="print, do not write the manifest")

@@ -51,9 +51,6 @@ def test_labels(dataset: str, n: int, data_root: str | None) -> np.ndarray:
     return MNIST(root=root, train=False, download=data_root is None).targets[:n].numpy().astype(np.int64)
 
 
-STARTS = ("encoder", "prior")  # "encoder": Duff et al. §4.3.1 (AE/VAE from E(x)); "prior": every restart drawn
-
-
 def start_label(meta: dict) -> str:
     """How the projections in ``meta`` started: caches made before the option existed started from draws."""
     return "E(x) + draws" if meta.get("init") == "encoder" and meta.get("kind") in ("ae", "vae") else "prior draws"
@@ -67,14 +64,14 @@ def project(prior, x: torch.Tensor, restarts: int = 4, iters: int = 300, lr: flo
     the (mean) encoding of the test image; for the GAN, 4 initialisations drawn from a standard normal, best
     kept". Ours keeps R restarts for every kind: an AE/VAE's first one starts at E(x), the others (and all of a
     GAN's) at prior draws, and each image keeps its best. ``init="prior"``: every restart from a prior draw."""
-    from ..config import HardConfig
+    from ..config import INITS, HardConfig
     from ..physics import make_operator
     from ..problem import Problem
     from ..solvers import solve
     from ..solvers.csgm import hard
 
-    if init not in STARTS:
-        raise ValueError(f"init must be one of {STARTS}, not {init!r}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, not {init!r}")
     op = make_operator("denoise", prior.image_shape, device=prior.device)
     cfg = HardConfig(iters=iters, restarts=restarts, lr=lr, lam=0.0, every=iters, seed=seed, init=init)
     zs, errs = [], []

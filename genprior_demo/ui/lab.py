@@ -44,7 +44,7 @@ def _projections(name: str, fresh: dict | None) -> L.Projections | None:
     return L.load(name, p.meta.get("sha256"))
 
 
-RECOMPUTE = dict(restarts=2, iters=200, chunk=16)  # lighter than the cache's 4 × 300 so it answers in seconds
+RECOMPUTE = dict(restarts=2, iters=200, chunk=16, init="encoder")  # lighter than the cache's 4 × 300 so it answers in seconds
 
 
 def held_out(p, n: int) -> tuple[torch.Tensor, np.ndarray, str]:
@@ -76,12 +76,12 @@ def recompute(name: str, n, fresh: dict | None):
     zs, es = [], []
     for i in range(0, x.shape[0], chunk):
         yield None, f"projecting {source} onto the range of {name}: {i}/{x.shape[0]}…"
-        z, e = L.project(p, x[i:i + chunk], RECOMPUTE["restarts"], RECOMPUTE["iters"], chunk=chunk)
+        z, e = L.project(p, x[i:i + chunk], RECOMPUTE["restarts"], RECOMPUTE["iters"], chunk=chunk, init=RECOMPUTE["init"])
         zs.append(z)
         es.append(e)
     out[name] = L.assemble(p, x, labels, torch.cat(zs), np.concatenate(es),
                            dict(restarts=RECOMPUTE["restarts"], iters=RECOMPUTE["iters"], lr=0.1, seed=0,
-                                source=source, init="encoder", recomputed=True))
+                                source=source, init=RECOMPUTE["init"], recomputed=True))
     yield out, f"projected {x.shape[0]} images ({source}) onto the range of {name}: this session only"
 
 
