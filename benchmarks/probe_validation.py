@@ -7,6 +7,7 @@ parts): they run on validation images only, print their seeds and numbers, and c
     python benchmarks/probe_validation.py --data-root ../shared/data blind-n8      # ≈ 1 min
     python benchmarks/probe_validation.py --data-root ../shared/data blind-alpha   # ≈ 22 min
     python benchmarks/probe_validation.py --data-root ../shared/data blind-n8-rate # ≈ 10 min
+    python benchmarks/probe_validation.py --data-root ../shared/data bss-oracle    # ≈ 8 min
 
 bss-rounds: does the paper's T = 100 rounds (ours: 20) lift source separation? 4 mixtures of MNIST test
 9100–9111, one and four observations, mean matched PSNR every 10 rounds of one run.
@@ -22,6 +23,10 @@ square root — tried, not used).
 blind-alpha: the blind section's α against the paper's 1e-4 with the full default method (4 restarts, support
 and start from y), Gaussian blur, validation sets MNIST test 9000–9015 and 9016–9031.
 blind-n8-rate: N = 8, motion blur: the default lr(F̂) against a quarter of it (validation sets 9000–9007, 9008–9015).
+bss-oracle: is source separation limited by the generator or by the search? 4 mixtures of MNIST test 9100–9111,
+four observations: the generator's own ceiling (each true source projected on its range, matched PSNR), the
+default run from prior draws, and the same alternation with the latents started at those projections (an oracle
+start no user has).
 """
 from __future__ import annotations
 
@@ -178,7 +183,43 @@ def blind_n8_rate(data_root: str):
     _blind_runs(data_root, 1, 8, 2, {f"lr(F̂) = {lr:g}": BlindConfig(seed=SEED, alpha=1e-7, lr_f=lr) for lr in (1e-3, 2.5e-4)})
 
 
-PROBES = {"bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start, "blind-n8": blind_n8, "blind-alpha": blind_alpha, "blind-n8-rate": blind_n8_rate}
+def bss_oracle(data_root: str, mixtures: int = 4, n_obs: int = 4):
+    from genprior_demo.config import BSSConfig
+    from genprior_demo.data import load_mnist
+    from genprior_demo.device import seeded, seeded_module
+    from genprior_demo.experiments.lab import project
+    from genprior_demo.metrics import matched_psnr
+    from genprior_demo.problem import make_separation_problem
+    from genprior_demo.solvers import solve
+    from genprior_demo.solvers.blind import Emitter, MixingNet, alternate, bss
+
+    gan = load_prior("mnist-dcgan")
+    xs = load_mnist(data_root, train=False)[9100:9100 + 3 * mixtures].view(mixtures, 3, 32, 32)
+
+    def score(x):
+        return float(np.mean([np.mean(matched_psnr(x[b].cpu(), xs[b].cpu())[0]) for b in range(mixtures)]))
+
+    t = time.time()
+    z_star, _ = project(gan, xs.view(-1, 1, 32, 32), restarts=8, iters=300, seed=SEED)
+    with torch.no_grad():
+        ceiling = gan(z_star).view_as(xs)
+    print(f"generator's ceiling (true sources projected, 8 restarts × 300 steps): {score(ceiling):.2f} dB "
+          f"({time.time() - t:.0f} s); all-black: {score(torch.zeros_like(xs)):.2f} dB", flush=True)
+    prob = make_separation_problem(xs, n_obs, SEED)
+    cfg = BSSConfig(seed=SEED)
+    t = time.time()
+    r = solve(bss(prob, gan, cfg))
+    print(f"{n_obs} observations, default start (prior draws): {score(r.x):.2f} dB, residual {r.residual:.3f} ({time.time() - t:.0f} s)", flush=True)
+    t = time.time()
+    mix = seeded_module(lambda: MixingNet(3, n_obs, cfg.hidden), seeded(cfg.seed))
+    z = z_star.clone().requires_grad_(True)
+    arrange = lambda v: v.view(mixtures, 3, 32, 32)  # noqa: E731
+    r = solve(alternate(prob.y, gan, z, mix, arrange, cfg, Emitter()))
+    print(f"{n_obs} observations, oracle start (latents at the projections): {score(r.x):.2f} dB, residual {r.residual:.3f} "
+          f"({time.time() - t:.0f} s)", flush=True)
+
+
+PROBES = {"bss-oracle": bss_oracle, "bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start, "blind-n8": blind_n8, "blind-alpha": blind_alpha, "blind-n8-rate": blind_n8_rate}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

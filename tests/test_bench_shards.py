@@ -69,6 +69,21 @@ def test_log_grid_widens_until_the_best_is_inside():
     assert best == 100.0 and max(grid) == 100.0 and edge
 
 
+def test_log_grid_refines_by_half_decades_inside_not_on_an_edge():
+    from genprior_demo.experiments.duff_study import tune_log
+
+    def score(v):  # peaked at 10^-1.6: between the decades, nearer 10^-1.5 than either neighbour
+        return -abs(np.log10(v) + 1.6)
+
+    best, grid, edge = tune_log(score, -3, 1, widen=2)
+    assert best == pytest.approx(1e-2) and len(grid) == 5  # decades only, unless asked
+    best, grid, edge = tune_log(score, -3, 1, widen=2, halves=True)
+    assert best == pytest.approx(10 ** -1.5) and not edge and len(grid) == 7
+    assert min(grid, key=lambda v: abs(np.log10(v) + 2.5)) == pytest.approx(10 ** -2.5)
+    best, grid, edge = tune_log(lambda v: v, -3, 1, widen=0, halves=True)
+    assert best == 10.0 and edge and len(grid) == 5  # on an edge: no refinement to hide it
+
+
 def test_relative_noise_means_the_same_on_every_problem():
     import torch
 

@@ -84,19 +84,20 @@ def grid_scores(x_val, operator, params, noise, method, key, grid, prior=None, o
             for v in grid}
 
 
-LOG_GRID = (-4, 0)  # decades of the default weight grid: 10^-4 … 10^0, widened while the best is on an edge
+LOG_GRID = (-4, 0)  # decades of the default weight grid: 10^-4 … 10^0, widened while the best is on an edge,
+# then the best decade's half-decade neighbours
 
 
 def tune(x_val, operator, params, noise, method, key, grid=None, prior=None, scores_out: dict | None = None):
     """``{key: best}`` on the validation images: from ``grid``, or (None) a decade grid over ≥ 4 decades
-    widened off its edges (duff_study.tune_log). The choice and every grid point are printed (and, with
+    widened off its edges and refined by half decades around its best (duff_study.tune_log). The choice and every grid point are printed (and, with
     ``scores_out``, stored there: value → mean validation PSNR, for the report's table)."""
     if grid is None:
         from .duff_study import knob_cap, tune_log
 
         best, scores, edge = tune_log(
             lambda v: float(np.mean(run(x_val, operator, params, noise, method, prior, {key: v})["psnr"])),
-            *LOG_GRID, widen=2, cap=knob_cap(method, key))
+            *LOG_GRID, widen=2, cap=knob_cap(method, key), halves=True)
     else:
         scores = grid_scores(x_val, operator, params, noise, method, key, grid, prior)
         best, edge = max(scores, key=scores.get), False
@@ -288,8 +289,9 @@ def exp_cs(x, x_val, rep: Report, ms=(25, 50, 100, 150, 200, 300, 500)):
                             ("seconds per image", lambda v: f"{v['sec']:.2f}")):
             lines += [f"\n{title}\n", head]
             lines += [f"| {name} | " + " | ".join(cell(v) for v in d.values()) + " |" for name, d in res.items()]
-        lines += ["\nWeights chosen on the validation digits (decade grids 10^-4…10^0, widened off an edge)\n", head]
-        lines += [f"| {name} | " + " | ".join(", ".join(f"{k} = {w:g}" for k, w in v["weight"].items()) for v in d.values()) + " |"
+        lines += ["\nWeights chosen on the validation digits (decade grids 10^-4…10^0, widened off an edge, then the best "
+                  "decade's two half-decade neighbours)\n", head]
+        lines += [f"| {name} | " + " | ".join(", ".join(f"{k} = {w:.3g}" for k, w in v["weight"].items()) for v in d.values()) + " |"
                   for name, d in res.items() if all("weight" in v for v in d.values())]
         lines.append("\n![PSNR vs m](cs_psnr_vs_m.png)\n")
         _plot(res, rep.dir / "cs_psnr_vs_m.png")
@@ -344,9 +346,9 @@ def exp_deblur(x, x_val, rep: Report):
     noise = 10 / 255
     grid: dict = {}
     lam = tune(x_val, "uniform-blur", {"size": 9}, noise, "tv", "lam", scores_out=grid)
-    on_val = ", ".join(f"{k:g}: {v:.1f}" for k, v in grid.items())
+    on_val = ", ".join(f"{k:.3g}: {v:.1f}" for k, v in grid.items())
     rows = [("blurred input y", "naive-blur", None, None), ("Wiener", "wiener", None, None),
-            (f"TV [λ = {lam['lam']:g} chosen on the {len(x_val)} validation digits; their PSNR: {on_val}]", "tv", None, lam),
+            (f"TV [λ = {lam['lam']:.3g} chosen on the {len(x_val)} validation digits; their PSNR: {on_val}]", "tv", None, lam),
             ("DIP", "dip", None, None), ("CSGM (GAN)", "csgm", gan, None), ("IAGAN (GAN)", "iagan", gan, None),
             ("IAGAN (GAN), discrepancy stop τ = 1", "iagan", gan, {"discrepancy": 1.0})]
     lines = ["\n## 3. Deblurring, uniform 9×9, σ = 10/255\n\n" + TABLE]

@@ -84,10 +84,12 @@ def scores(xhat: torch.Tensor, x: torch.Tensor) -> dict:
     return dict(psnr=psnr_each(xhat, x), ssim=[ssim(xhat[i], x[i]) for i in range(x.shape[0])])
 
 
-def tune_log(score, lo: int, hi: int, widen: int, cap: float | None = None) -> tuple[float, dict, bool]:
+def tune_log(score, lo: int, hi: int, widen: int, cap: float | None = None,
+             halves: bool = False) -> tuple[float, dict, bool]:
     """Maximise ``score(v)`` over v = 10^k, k = lo…hi (integers), widening by one decade on the side of the
-    best value while it is on the grid's edge (at most ``widen`` times, never above ``cap``).
-    Returns (best, {v: score}, still on an edge)."""
+    best value while it is on the grid's edge (at most ``widen`` times, never above ``cap``). With ``halves``
+    the best decade's two half-decade neighbours 10^(k ± 1/2) are scored too (a decade is coarse for TV:
+    its two best values can differ by 3 dB). Returns (best, {v: score}, still on an edge)."""
     ks = list(range(lo, hi + 1))
     out: dict = {}
     for _ in range(widen + 1):
@@ -103,6 +105,11 @@ def tune_log(score, lo: int, hi: int, widen: int, cap: float | None = None) -> t
             ks = [int(round(np.log10(best))) + 1]
         else:
             break
+    best = max(out, key=out.get)
+    if halves and best not in (min(out), max(out)):
+        for v in (best / 10 ** 0.5, best * 10 ** 0.5):
+            if cap is None or v <= cap * (1 + 1e-9):
+                out[v] = score(v)
     vals = sorted(out)
     best = max(out, key=out.get)
     return best, dict(sorted(out.items())), best in (vals[0], vals[-1])

@@ -222,7 +222,7 @@ def train_uair(kind: str, data_root: str | None, minutes: float, seed: int, thre
             losses = paired_step(G, D, oG, oD, x_all[idx], y_all[idx], m_all[idx], cfg)
         else:
             losses = uair_step(G, D, oG, oD, y_all[idx], m_all[idx], kind, g, cfg)
-        for s in sched:
+        for s in sched[:1] if cfg.loss == "supervised" else sched:  # the MSE-only reference never steps D
             s.step()
         ema_update(ema, G, it, cfg.ema)
         it += 1
