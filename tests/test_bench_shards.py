@@ -131,3 +131,13 @@ def test_noise_figure_draws_from_the_stored_raw_numbers(tmp_path):
     res = {m: {lv: {"psnr": [20.0 + i, 22.0 - lv]} for lv in levels} for i, m in enumerate(("hard", "relaxed"))}
     D.noise_figure(res, levels, tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 5000
+
+
+def test_report_runs_tv_to_convergence_unless_told_otherwise():
+    from genprior_demo.config import TVConfig
+    from genprior_demo.experiments import bench_quality as B
+
+    assert B.converged("tv", {"lam": 0.1}) == {"iters": B.CONVERGED["tv"]["iters"], "lam": 0.1}
+    assert B.CONVERGED["tv"]["iters"] > TVConfig().iters  # more than the app animates
+    assert B.converged("tv", {"iters": 300})["iters"] == 300  # an explicit count wins (the Duff study's rows)
+    assert B.converged("csgm", None) is None and B.converged("csgm", {"lr": 0.1}) == {"lr": 0.1}
