@@ -101,24 +101,26 @@ LOG_GRID = (-4, 0)  # decades of the default weight grid: 10^-4 … 10^0, widene
 # then the best decade's half-decade neighbours
 
 
-def tune(x_val, operator, params, noise, method, key, grid=None, prior=None, scores_out: dict | None = None):
+def tune(x_val, operator, params, noise, method, key, grid=None, prior=None, scores_out: dict | None = None,
+         fixed: dict | None = None):
     """``{key: best}`` on the validation images: from ``grid``, or (None) a decade grid over ≥ 4 decades
-    widened off its edges and refined by half decades around its best (duff_study.tune_log). The choice and every grid point are printed (and, with
-    ``scores_out``, stored there: value → mean validation PSNR, for the report's table)."""
+    widened off its edges and refined by half decades around its best (duff_study.tune_log); ``fixed``: the
+    method's other settings. The choice and every grid point are printed (and, with ``scores_out``, stored
+    there: value → mean validation PSNR, for the report's table)."""
     if grid is None:
         from .duff_study import knob_cap, tune_log
 
         best, scores, edge = tune_log(
-            lambda v: float(np.mean(run(x_val, operator, params, noise, method, prior, {key: v})["psnr"])),
+            lambda v: float(np.mean(run(x_val, operator, params, noise, method, prior, {**(fixed or {}), key: v})["psnr"])),
             *LOG_GRID, widen=2, cap=knob_cap(method, key), halves=True)
     else:
-        scores = grid_scores(x_val, operator, params, noise, method, key, grid, prior)
+        scores = grid_scores(x_val, operator, params, noise, method, key, grid, prior, fixed)
         best, edge = max(scores, key=scores.get), False
-    print(f"  {key} of {method} ({operator} {params}, σ = {noise:g}): {best:g}{' (on an edge)' if edge else ''} — "
+    print(f"  {key} of {method}{f' {fixed}' if fixed else ''} ({operator} {params}, σ = {noise:g}): {best:g}{' (on an edge)' if edge else ''} — "
           + ", ".join(f"{k:g}: {v:.2f}" for k, v in scores.items()), flush=True)
     if scores_out is not None:
         scores_out.update(scores)
-    return {key: best}
+    return {**(fixed or {}), key: best}
 
 
 def summary(r) -> str:
@@ -361,7 +363,16 @@ def exp_deblur(x, x_val, rep: Report):
     grid: dict = {}
     lam = tune(x_val, "uniform-blur", {"size": 9}, noise, "tv", "lam", scores_out=grid)
     on_val = ", ".join(f"{k:.3g}: {v:.1f}" for k, v in grid.items())
-    rows = [("blurred input y", "naive-blur", None, None), ("Wiener", "wiener", None, None),
+    wiener = {}  # Wiener's b for each regulariser R on the validation digits; the better pair is the row's
+    for reg in ("identity", "laplacian"):
+        scores: dict = {}
+        wiener[reg] = (tune(x_val, "uniform-blur", {"size": 9}, noise, "wiener", "balance", scores_out=scores,
+                            fixed={"reg": reg}), max(scores.values()))
+    w_ov, w_best = max(wiener.values(), key=lambda t: t[1])
+    w_label = ("Wiener [R = {reg}, b = {balance:.3g}".format(**w_ov) + f" chosen on the {len(x_val)} validation digits over "
+               + " and ".join(f"R = {r} (best {v:.1f} dB)" for r, (_, v) in wiener.items()) + "]")
+    rows = [("blurred input y", "naive-blur", None, None), ("Wiener, b from σ (the app's default)", "wiener", None, None),
+            (w_label, "wiener", None, w_ov),
             (f"TV [{CONVERGED['tv']['iters']} iterations, λ = {lam['lam']:.3g} chosen on the {len(x_val)} validation digits; their PSNR: {on_val}]",
              "tv", None, lam),
             ("DIP", "dip", None, None), ("CSGM (GAN)", "csgm", gan, None), ("IAGAN (GAN)", "iagan", gan, None),
