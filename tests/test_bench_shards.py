@@ -139,5 +139,5 @@ def test_report_runs_tv_to_convergence_unless_told_otherwise():
 
     assert B.converged("tv", {"lam": 0.1}) == {"iters": B.CONVERGED["tv"]["iters"], "lam": 0.1}
     assert B.CONVERGED["tv"]["iters"] > TVConfig().iters  # more than the app animates
-    assert B.converged("tv", {"iters": 300})["iters"] == 300  # an explicit count wins (the Duff study's rows)
+    assert B.converged("tv", {"iters": 300})["iters"] == 300  # an explicit count wins
     assert B.converged("csgm", None) is None and B.converged("csgm", {"lr": 0.1}) == {"lr": 0.1}

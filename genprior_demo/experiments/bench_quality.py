@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..config import TVConfig
 from ..device import seeded, seeded_module
 from .evaluate import SHAPES_TEST_SEED, test_images
 from ..generators import load_prior
@@ -96,9 +97,19 @@ def grid_scores(x_val, operator, params, noise, method, key, grid, prior=None, o
             for v in grid}
 
 
-N_VAL_BASELINES = 20  # validation digits (MNIST test 9000–9019) for TV's and Tikhonov's weights
+N_VAL_BASELINES = 20  # validation digits (MNIST test 9000–9019) for the classical baselines' weights
 LOG_GRID = (-4, 0)  # decades of the default weight grid: 10^-4 … 10^0, widened while the best is on an edge,
 # then the best decade's half-decade neighbours
+GRID_TEXT = (f"a decade grid 10^{LOG_GRID[0]}…10^{LOG_GRID[1]} (widened off an edge), then the best decade's two "
+             "half-decade neighbours")
+
+
+def search_weight(score, method: str, key: str) -> tuple[float, dict, bool]:
+    """The report's search for one weight: ``score(v)`` (mean validation PSNR) over GRID_TEXT's grid, never past
+    the setting's maximum. Returns (best, {value: score}, best still on an edge)."""
+    from .duff_study import knob_cap, tune_log
+
+    return tune_log(score, *LOG_GRID, widen=2, cap=knob_cap(method, key), halves=True)
 
 
 def tune(x_val, operator, params, noise, method, key, grid=None, prior=None, scores_out: dict | None = None,
@@ -108,11 +119,9 @@ def tune(x_val, operator, params, noise, method, key, grid=None, prior=None, sco
     method's other settings. The choice and every grid point are printed (and, with ``scores_out``, stored
     there: value → mean validation PSNR, for the report's table)."""
     if grid is None:
-        from .duff_study import knob_cap, tune_log
-
-        best, scores, edge = tune_log(
+        best, scores, edge = search_weight(
             lambda v: float(np.mean(run(x_val, operator, params, noise, method, prior, {**(fixed or {}), key: v})["psnr"])),
-            *LOG_GRID, widen=2, cap=knob_cap(method, key), halves=True)
+            method, key)
     else:
         scores = grid_scores(x_val, operator, params, noise, method, key, grid, prior, fixed)
         best, edge = max(scores, key=scores.get), False
@@ -304,9 +313,8 @@ def exp_cs(x, x_val, rep: Report, ms=(25, 50, 100, 150, 200, 300, 500)):
                             ("seconds per image", lambda v: f"{v['sec']:.2f}")):
             lines += [f"\n{title}\n", head]
             lines += [f"| {name} | " + " | ".join(cell(v) for v in d.values()) + " |" for name, d in res.items()]
-        lines += [f"\nWeights chosen on the {len(x_val)} validation digits (decade grids 10^-4…10^0, widened off an edge, then the best "
-                  f"decade's two half-decade neighbours; TV runs {CONVERGED['tv']['iters']} iterations here, the app's default 300 "
-                  "stops early at small λ)\n", head]
+        lines += [f"\nWeights chosen on the {len(x_val)} validation digits ({GRID_TEXT}; TV runs {CONVERGED['tv']['iters']} "
+                  f"iterations here, the app's default {TVConfig().iters} stops early at small λ)\n", head]
         lines += [f"| {name} | " + " | ".join(", ".join(f"{k} = {w:.3g}" for k, w in v["weight"].items()) for v in d.values()) + " |"
                   for name, d in res.items() if all("weight" in v for v in d.values())]
         lines.append("\n![PSNR vs m](cs_psnr_vs_m.png)\n")
@@ -368,7 +376,7 @@ def exp_deblur(x, x_val, rep: Report):
         scores: dict = {}
         wiener[reg] = (tune(x_val, "uniform-blur", {"size": 9}, noise, "wiener", "balance", scores_out=scores,
                             fixed={"reg": reg}), max(scores.values()))
-    w_ov, w_best = max(wiener.values(), key=lambda t: t[1])
+    w_ov, _ = max(wiener.values(), key=lambda t: t[1])
     w_label = ("Wiener [R = {reg}, b = {balance:.3g}".format(**w_ov) + f" chosen on the {len(x_val)} validation digits over "
                + " and ".join(f"R = {r} (best {v:.1f} dB)" for r, (_, v) in wiener.items()) + "]")
     rows = [("blurred input y", "naive-blur", None, None), ("Wiener, b from σ (the app's default)", "wiener", None, None),
@@ -684,8 +692,6 @@ def exp_bss(x, rep: Report, mixtures: int = 10):
         rep.add("bss", "\n".join(lines) + "\n", raw, n=3 * mixtures)
 
 
-
-
 def _uair_problems(kind: str, x: torch.Tensor, seed: int):
     """Each image with its own θ, as in training: one masked problem per image (the methods but UAIR
     are told the mask), one blur problem for Convolve-Noise (its θ is the noise)."""
@@ -721,17 +727,13 @@ def exp_uair(x, rep: Report, n_dip: int = 10, x_val=None):
     iterative methods that are told the operator. TV's λ chosen on validation digits."""
     from ..generators.registry import UAIR_NETWORKS, CheckpointError, load_uair
     from ..physics.corruptions import CORRUPTIONS, colour_digits
-    from .duff_study import tune_log
-
     gan = load_prior("mnist-dcgan")
     x_val = x[:10] if x_val is None else x_val
     lines = ["\n## UAIR (Pajot et al.): networks trained from corrupted digits only\n",
              "MSE ×100 (lower is better) mean ± std over the test digits, each corrupted with its own θ (mask, band "
              f"position, noise); DIP on the first {n_dip} only (its cost). Every method but the networks is told the "
-             "operator (mask / kernel). TV's λ chosen per corruption on the "
-             f"{len(x_val)} validation digits (MNIST test 9000–{9000 + len(x_val) - 1}, their own θ) from a decade grid "
-             f"10^-4…10^0 (widened off an edge) and the best decade's half-decade neighbours; TV runs {CONVERGED['tv']['iters']} "
-             "iterations. Remove-Pixel-Channel runs on colour digits (each digit tinted "
+             f"operator (mask / kernel). TV's λ chosen per corruption on {len(x_val)} validation digits (their own θ) "
+             f"from {GRID_TEXT}; TV runs {CONVERGED['tv']['iters']} iterations. Remove-Pixel-Channel runs on colour digits (each digit tinted "
              "with its own colour): on one channel it *is* Remove-Pixel; CSGM (grey DCGAN) does not apply there.\n",
              "| corruption | method | MSE ×100 | PSNR (dB) | MSE / input's | s / image |", "|---|---|---|---|---|---|"]
     raw, tuned = {}, {}
@@ -739,8 +741,8 @@ def exp_uair(x, rep: Report, n_dip: int = 10, x_val=None):
         c = CORRUPTIONS[kind]
         xs, xv = (colour_digits(x, seeded(SEED + 7)), colour_digits(x_val, seeded(SEED + 8))) if c.channels == 3 else (x, x_val)
         probs, val = _uair_problems(kind, xs, SEED), _uair_problems(kind, xv, SEED + 100)
-        lam, grid, edge = tune_log(lambda v: float(np.mean(psnr_each(_solve_all(val, "tv", None, {"lam": v})[0], xv))),
-                                   *LOG_GRID, widen=2, halves=True)
+        lam, grid, edge = search_weight(lambda v: float(np.mean(psnr_each(_solve_all(val, "tv", None, {"lam": v})[0], xv))),
+                                        "tv", "lam")
         tuned[kind] = {"tv_lam": lam, "grid": grid, "on_edge": edge}
         print(f"uair {kind}: TV λ validation PSNR " + ", ".join(f"{k:.3g}: {v:.2f}" for k, v in grid.items())
               + f" → λ = {lam:.3g}{' (on an edge)' if edge else ''}", flush=True)
@@ -1011,7 +1013,7 @@ class _Context:
         self.n, self.rep = n, rep
         self.x = test_images("mnist", n, data_root)
         self.x_val = load_mnist(data_root, train=False)[9000:9010]
-        # the classical baselines' weights (TV, Tikhonov) are cheap to tune: on ≥ 20 validation digits (issue 12)
+        # the classical baselines' weights (TV, Tikhonov, Wiener): on ≥ 20 validation digits (issue 12)
         self.x_val_baselines = load_mnist(data_root, train=False)[9000:9000 + N_VAL_BASELINES]
         self.x_val_wide = load_mnist(data_root, train=False)[9000:9992]  # 62 sets of 16 (blind inversion's ε, τ)
 

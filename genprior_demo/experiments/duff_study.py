@@ -107,9 +107,8 @@ def tune_log(score, lo: int, hi: int, widen: int, cap: float | None = None,
             break
     best = max(out, key=out.get)
     if halves and best not in (min(out), max(out)):
-        for v in (best / 10 ** 0.5, best * 10 ** 0.5):
-            if cap is None or v <= cap * (1 + 1e-9):
-                out[v] = score(v)
+        for v in (best / 10 ** 0.5, best * 10 ** 0.5):  # inside the grid scored, so within any cap
+            out[v] = score(v)
     vals = sorted(out)
     best = max(out, key=out.get)
     return best, dict(sorted(out.items())), best in (vals[0], vals[-1])
