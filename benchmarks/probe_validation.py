@@ -25,8 +25,8 @@ and start from y), Gaussian blur, validation sets MNIST test 9000–9015 and 901
 blind-n8-rate: N = 8, motion blur: the default lr(F̂) against a quarter of it (validation sets 9000–9007, 9008–9015).
 bss-oracle: is source separation limited by the generator or by the search? 4 mixtures of MNIST test 9100–9111,
 four observations: the generator's own ceiling (each true source projected on its range, matched PSNR), the
-default run from prior draws, and the same alternation with the latents started at those projections (an oracle
-start no user has).
+default run from prior draws, the same alternation with the latents started at those projections (an oracle
+start no user has), and started at the projections of FastICA's components (a start a user has, when O ≥ S).
 """
 from __future__ import annotations
 
@@ -217,6 +217,18 @@ def bss_oracle(data_root: str, mixtures: int = 4, n_obs: int = 4):
     r = solve(alternate(prob.y, gan, z, mix, arrange, cfg, Emitter()))
     print(f"{n_obs} observations, oracle start (latents at the projections): {score(r.x):.2f} dB, residual {r.residual:.3f} "
           f"({time.time() - t:.0f} s)", flush=True)
+    # a start a user has: FastICA's components (O ≥ S here) projected on G's range
+    from genprior_demo.solvers.blind import fastica_sources
+
+    t = time.time()
+    ica = torch.stack([fastica_sources(prob.y[b].cpu(), 3, SEED)[0] for b in range(mixtures)])
+    print(f"FastICA alone: {score(ica):.2f} dB", flush=True)
+    z_ica, _ = project(gan, ica.view(-1, 1, 32, 32), restarts=8, iters=300, seed=SEED)
+    mix = seeded_module(lambda: MixingNet(3, n_obs, cfg.hidden), seeded(cfg.seed))
+    z = z_ica.clone().requires_grad_(True)
+    r = solve(alternate(prob.y, gan, z, mix, arrange, cfg, Emitter()))
+    print(f"{n_obs} observations, ICA start (latents at the projections of FastICA's components): {score(r.x):.2f} dB, "
+          f"residual {r.residual:.3f} ({time.time() - t:.0f} s)", flush=True)
 
 
 PROBES = {"bss-oracle": bss_oracle, "bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start, "blind-n8": blind_n8, "blind-alpha": blind_alpha, "blind-n8-rate": blind_n8_rate}
