@@ -251,11 +251,11 @@ def test_all_uair_networks_are_shipped():
     assert sorted(_shipped_uair()) == sorted(UAIR_NETWORKS)
 
 
-UAIR_BARS = {"supervised": 0.65, "paired": 0.9, "convolve-noise": 0.5}  # measured MSE / input's on 500 test
-# digits: supervised 0.14 / 0.45 / 0.35 / 0.46, Paired Variant 0.23 / 0.51 / 0.82 / 0.51 (Convolve-Noise / Remove-Pixel /
-# Patch-Band / Remove-Pixel-Channel); eq. 9 Convolve-Noise
-# 0.31 (the issue's target ≤ 0.5), Remove-Pixel 0.69, Patch-Band 0.80, Remove-Pixel-Channel 0.52 — the masks'
-# bar: not much worse than the input (eq. 9 constrains only observed pixels there: docs/RESULTS.md)
+UAIR_BARS = {"supervised": 0.5, "paired": 0.9, "convolve-noise": 0.5}  # measured MSE / input's on 500 test
+# digits: supervised 0.14 / 0.27 / 0.35 / 0.24, Paired Variant 0.23 / 0.51 / 0.82 / 0.51 (Convolve-Noise / Remove-Pixel /
+# Patch-Band / Remove-Pixel-Channel); eq. 9 Convolve-Noise 0.31 (the issue's target ≤ 0.5), Remove-Pixel 0.54,
+# Patch-Band 0.71, Remove-Pixel-Channel 0.52 — the masks' bar (UAIR_MASK_BAR): clearly better than the input
+UAIR_MASK_BAR = 0.9
 
 
 @pytest.mark.parametrize("name", sorted(UAIR_NETWORKS) + sorted(n for n in UAIR_REFERENCES if not n.endswith("-cycle")))
@@ -272,7 +272,7 @@ def test_shipped_uair_network_against_the_corrupted_input(name):
     with torch.no_grad():
         out = net(y, m).clamp(0, 1)
     mse_in, mse_out = float((y.clamp(0, 1) - x).pow(2).mean()), float((out - x).pow(2).mean())
-    bar = UAIR_BARS.get(name.rsplit("-", 1)[1] if name.endswith(("-supervised", "-paired")) else net.corruption, 1.25)
+    bar = UAIR_BARS.get(name.rsplit("-", 1)[1] if name.endswith(("-supervised", "-paired")) else net.corruption, UAIR_MASK_BAR)
     assert mse_out < bar * mse_in, (mse_out, mse_in)
 
 
