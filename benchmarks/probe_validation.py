@@ -193,7 +193,7 @@ def bss_oracle(data_root: str, mixtures: int = 4, n_obs: int = 4):
     from genprior_demo.metrics import matched_psnr
     from genprior_demo.problem import make_separation_problem
     from genprior_demo.solvers import solve
-    from genprior_demo.solvers.blind import Emitter, MixingNet, alternate, bss
+    from genprior_demo.solvers.blind import Emitter, MixingNet, alternate, bss, fastica_sources
 
     gan = load_prior("mnist-dcgan")
     xs = load_mnist(data_root, train=False)[9100:9100 + 3 * mixtures].view(mixtures, 3, 32, 32)
@@ -209,32 +209,28 @@ def bss_oracle(data_root: str, mixtures: int = 4, n_obs: int = 4):
           f"({time.time() - t:.0f} s); all-black: {score(torch.zeros_like(xs)):.2f} dB", flush=True)
     prob = make_separation_problem(xs, n_obs, SEED)
     cfg = BSSConfig(seed=SEED)
-    t = time.time()
-    r = solve(bss(prob, gan, cfg))
-    print(f"{n_obs} observations, default start (prior draws): {score(r.x):.2f} dB, residual {r.residual:.3f} ({time.time() - t:.0f} s)", flush=True)
-    t = time.time()
-    r = solve(bss(prob, gan, dataclasses.replace(cfg, restarts=16)))
-    print(f"{n_obs} observations, 16 restarts from prior draws as one batch (least data loss kept): {score(r.x):.2f} dB, "
-          f"residual {r.residual:.3f} ({time.time() - t:.0f} s)", flush=True)
-    t = time.time()
-    mix = seeded_module(lambda: MixingNet(3, n_obs, cfg.hidden), seeded(cfg.seed))
-    z = z_star.clone().requires_grad_(True)
+    for restarts, label in ((1, "default start (prior draws)"),
+                            (16, "16 restarts from prior draws as one batch (least data loss kept)")):
+        t = time.time()
+        r = solve(bss(prob, gan, dataclasses.replace(cfg, restarts=restarts)))
+        print(f"{n_obs} observations, {label}: {score(r.x):.2f} dB, residual {r.residual:.3f} ({time.time() - t:.0f} s)",
+              flush=True)
     arrange = lambda v: v.view(mixtures, 3, 32, 32)  # noqa: E731
-    r = solve(alternate(prob.y, gan, z, mix, arrange, cfg, Emitter()))
-    print(f"{n_obs} observations, oracle start (latents at the projections): {score(r.x):.2f} dB, residual {r.residual:.3f} "
-          f"({time.time() - t:.0f} s)", flush=True)
-    # a start a user has: FastICA's components (O ≥ S here) projected on G's range
-    from genprior_demo.solvers.blind import fastica_sources
 
+    def from_latents(z0: torch.Tensor, label: str, t: float):
+        """The alternation of ``bss`` (one start, the same mixing-network seed) from the latents ``z0``."""
+        mix = seeded_module(lambda: MixingNet(3, n_obs, cfg.hidden), seeded(cfg.seed))
+        r = solve(alternate(prob.y, gan, z0.clone().requires_grad_(True), mix, arrange, cfg, Emitter()))
+        print(f"{n_obs} observations, {label}: {score(r.x):.2f} dB, residual {r.residual:.3f} ({time.time() - t:.0f} s)",
+              flush=True)
+
+    from_latents(z_star, "oracle start (latents at the projections)", time.time())
+    # a start a user has: FastICA's components (O ≥ S here) projected on G's range
     t = time.time()
     ica = torch.stack([fastica_sources(prob.y[b].cpu(), 3, SEED)[0] for b in range(mixtures)])
     print(f"FastICA alone: {score(ica):.2f} dB", flush=True)
     z_ica, _ = project(gan, ica.view(-1, 1, 32, 32), restarts=8, iters=300, seed=SEED)
-    mix = seeded_module(lambda: MixingNet(3, n_obs, cfg.hidden), seeded(cfg.seed))
-    z = z_ica.clone().requires_grad_(True)
-    r = solve(alternate(prob.y, gan, z, mix, arrange, cfg, Emitter()))
-    print(f"{n_obs} observations, ICA start (latents at the projections of FastICA's components): {score(r.x):.2f} dB, "
-          f"residual {r.residual:.3f} ({time.time() - t:.0f} s)", flush=True)
+    from_latents(z_ica, "ICA start (latents at the projections of FastICA's components)", t)
 
 
 PROBES = {"bss-oracle": bss_oracle, "bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start, "blind-n8": blind_n8, "blind-alpha": blind_alpha, "blind-n8-rate": blind_n8_rate}

@@ -105,7 +105,6 @@ def tune_log(score, lo: int, hi: int, widen: int, cap: float | None = None,
             ks = [int(round(np.log10(best))) + 1]
         else:
             break
-    best = max(out, key=out.get)
     if halves and best not in (min(out), max(out)):
         for v in (best / 10 ** 0.5, best * 10 ** 0.5):  # inside the grid scored, so within any cap
             out[v] = score(v)
