@@ -8,6 +8,9 @@ parts): they run on validation images only, print their seeds and numbers, and c
     python benchmarks/probe_validation.py --data-root ../shared/data blind-alpha   # ≈ 22 min
     python benchmarks/probe_validation.py --data-root ../shared/data blind-n8-rate # ≈ 10 min
     python benchmarks/probe_validation.py --data-root ../shared/data bss-oracle    # ≈ 12 min
+    python benchmarks/probe_validation.py --data-root ../shared/data bss-search --seed 0   # ≈ 25 min (run seeds 0 and 1 side by side)
+    python benchmarks/probe_validation.py --data-root ../shared/data bss-search --obs 1 --seed 0   # ≈ 10 min
+    python benchmarks/probe_validation.py --data-root ../shared/data bss-single    # ≈ 10 min
 
 bss-rounds: does the paper's T = 100 rounds (ours: 20) lift source separation? 4 mixtures of MNIST test
 9100–9111, one and four observations, mean matched PSNR every 10 rounds of one run.
@@ -233,14 +236,98 @@ def bss_oracle(data_root: str, mixtures: int = 4, n_obs: int = 4):
     from_latents(z_ica, "ICA start (latents at the projections of FastICA's components)", t)
 
 
-PROBES = {"bss-oracle": bss_oracle, "bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start, "blind-n8": blind_n8, "blind-alpha": blind_alpha, "blind-n8-rate": blind_n8_rate}
+def bss_search(data_root: str, mixtures: int = 8, n_obs: int = 4, seed: int = SEED):
+    import dataclasses
+
+    from genprior_demo.config import BSSConfig
+    from genprior_demo.data import load_mnist
+    from genprior_demo.metrics import matched_psnr
+    from genprior_demo.problem import make_separation_problem
+    from genprior_demo.solvers import solve
+    from genprior_demo.solvers.blind import Emitter, alternate, bss, fit_mixing, MixingNet
+    from genprior_demo.device import seeded, seeded_module
+
+    gan = load_prior("mnist-dcgan")
+    xs = load_mnist(data_root, train=False)[9100:9100 + 3 * mixtures].view(mixtures, 3, 32, 32)
+    prob = make_separation_problem(xs, n_obs, SEED)
+    base = BSSConfig(seed=seed)
+    paper = dataclasses.replace(base, init="random", z_noise=0.0, restarts=1)
+
+    def score(x):
+        return float(np.mean([np.mean(matched_psnr(x[b].cpu(), xs[b].cpu())[0]) for b in range(mixtures)]))
+
+    def mixing_error(mix) -> float:  # ‖M̂(X) − Y‖ / ‖Y‖ on the true sources, best order
+        import itertools
+        with torch.no_grad():
+            return min(float((mix(xs[:, list(p)]) - prob.y).norm() / prob.y.norm()) for p in itertools.permutations(range(3)))
+
+    class TrueMix(torch.nn.Module):  # the true mixing, nothing to learn
+        def forward(self, x):
+            return torch.einsum("so,bshw->bohw", prob.mixing, 2 * x - 1).abs()
+
+    print(f"seed {seed}, {mixtures} validation mixtures (MNIST test 9100–{9100 + 3 * mixtures - 1}), {n_obs} observations", flush=True)
+    if n_obs < 3:  # one observation: only whether the start from the observations helps (1-D pixel statistics)
+        for label, cfg in (("the paper's loop", paper), ("default", base), ("default with init = random", dataclasses.replace(base, init="random"))):
+            t = time.time()
+            r = solve(bss(prob, gan, cfg))
+            print(f"{label}: {score(r.x):.2f} dB, residual {r.residual:.3f}, mixing error {mixing_error(r.surrogate):.3f} "
+                  f"({time.time() - t:.0f} s)", flush=True)
+        return
+    for R in (1, 8):  # the latents' search alone: the mixing is the true one
+        t = time.time()
+        z = gan.sample_latent(R * mixtures * 3, seeded(seed)).requires_grad_(True)
+        r = solve(alternate(prob.y.repeat(R, 1, 1, 1), gan, z, TrueMix(), lambda v: v.view(R * mixtures, 3, 32, 32),
+                            dataclasses.replace(base, t1=0), Emitter(), restarts=R))
+        print(f"true mixing, latents from prior draws, {R} restart(s): {score(r.x):.2f} dB ({time.time() - t:.0f} s)", flush=True)
+    mix = seeded_module(lambda: MixingNet(3, n_obs, base.hidden), seeded(seed))
+    print(f"mixing network at random weights: mixing error {mixing_error(mix):.3f}", flush=True)
+    t = time.time()
+    fit_mixing(mix, gan, prob.y, 3, base.init_steps, base.lr_f, seed)
+    print(f"mixing network's start (fit_mixing, {base.init_steps} steps): mixing error {mixing_error(mix):.3f} ({time.time() - t:.0f} s)", flush=True)
+    runs = [("the paper's loop (random start, no noise, 1 restart)", paper)]
+    runs += [(f"default, z_noise = {v:g}", dataclasses.replace(base, z_noise=v)) for v in (0.0, 0.05, 0.2, 0.5)]
+    for label, cfg in runs:
+        t = time.time()
+        r = solve(bss(prob, gan, cfg))
+        print(f"{label}: {score(r.x):.2f} dB, residual {r.residual:.3f}, mixing error {mixing_error(r.surrogate):.3f} "
+              f"({time.time() - t:.0f} s)", flush=True)
+
+
+def bss_single(data_root: str, mixtures: int = 8):
+    import dataclasses
+
+    from genprior_demo.config import BSSConfig
+    from genprior_demo.data import load_mnist
+    from genprior_demo.metrics import matched_psnr
+    from genprior_demo.problem import make_separation_problem
+    from genprior_demo.solvers import solve
+    from genprior_demo.solvers.blind import bss
+
+    gan = load_prior("mnist-dcgan")
+    xs = load_mnist(data_root, train=False)[9100:9100 + 3 * mixtures].view(mixtures, 3, 32, 32)
+    base = BSSConfig(seed=SEED)
+    runs = (("the paper's loop", dataclasses.replace(base, init="random", z_noise=0.0, restarts=1)), ("default", base))
+    for n_obs in (4, 1):
+        scores: dict = {label: [] for label, _ in runs}
+        t = time.time()
+        for b in range(mixtures):  # one mixture per problem, each with its own M (seed b), as the app
+            prob = make_separation_problem(xs[b:b + 1], n_obs, b)
+            for label, cfg in runs:
+                scores[label].append(float(np.mean(matched_psnr(solve(bss(prob, gan, cfg)).x[0].cpu(), xs[b])[0])))
+        print(f"{n_obs} observation(s), one mixture at a time: " + ", ".join(
+            f"{label} {np.mean(v):.2f} dB" for label, v in scores.items()) + f" ({time.time() - t:.0f} s)", flush=True)
+
+
+PROBES = {"bss-single": bss_single, "bss-search": bss_search, "bss-oracle": bss_oracle, "bss-rounds": bss_rounds, "iagan-ood": iagan_ood, "projection-start": projection_start, "blind-n8": blind_n8, "blind-alpha": blind_alpha, "blind-n8-rate": blind_n8_rate}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("probe", choices=tuple(PROBES))
     ap.add_argument("--data-root", default="../shared/data")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=SEED, help="bss-search only: the method's seed")
+    ap.add_argument("--obs", type=int, default=4, help="bss-search only: observations per mixture (1: the start only)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     print(f"seed {SEED}, {a.threads} torch thread(s)", flush=True)
-    PROBES[a.probe](a.data_root)
+    PROBES[a.probe](a.data_root, **({"seed": a.seed, "n_obs": a.obs} if a.probe == "bss-search" else {}))

@@ -267,8 +267,14 @@ class BSSConfig:
     lr_z: float = knob(0.02, 1e-5, 0.5, "learning rate of the latents", log=True)  # tuned for our GAN
     alpha: float = knob(1e-4, 0.0, 1.0, "α: weight of log(1 − D(G(z)))", log=True)  # paper 1e-4
     hidden: int = knob(16, 1, 128, "hidden units of the mixing network (ReLU)")  # paper 16
-    restarts: int = knob(1, 1, 16, "R: independent restarts (latents and mixing network), run as a batch; "
-                         "the one with the least data loss is kept")
+    restarts: int = knob(4, 1, 16, "R: latent restarts per mixture (a batch; the one mixing network learns from "
+                         "each mixture's best, each mixture keeps its best)")  # ours (the paper: one start); see docs/RESULTS.md
+    init: str = field(default="observations", metadata=dict(choices=("observations", "random"), help=(
+        "the mixing network's start: fitted to the observations' pixel statistics against mixtures of prior draws "
+        "(sliced Wasserstein), or random weights (the paper)")))  # ours, issue 11; see docs/RESULTS.md
+    init_steps: int = knob(1000, 1, 5000, "Adam steps of the mixing network's start (init = observations)")
+    z_noise: float = knob(0.2, 0.0, 2.0, "σ of Gaussian noise added to the latents after each step, annealed to 0 "
+                          "over the first half of the rounds")  # ours, chosen on validation mixtures (docs/RESULTS.md)
     additive: bool = field(default=False, metadata=dict(help="the naive additive model y = Σᵢ G(zᵢ) instead of a learned mixing"))
     seed: int = seed_knob("random seed of latents and network init")
 

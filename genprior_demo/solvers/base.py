@@ -77,6 +77,7 @@ LOSS_LABELS = {
     "latent": "λμ‖z‖²",
     "data_l1": "‖F̂(x) − y‖₁ / n",
     "realism": "log(1 − D(x))",
+    "sliced_wasserstein": "SW₁(pixels of M̂(draws), pixels of y)",
 }
 
 

@@ -131,11 +131,11 @@ def separation_caption() -> str:
     parts = []
     for n_obs in ("1", "4"):
         rows = raw.get(n_obs, {})
-        net, add, ica = (_find(rows, "mixing network, "), _find(rows, "additive"), _find(rows, "FastICA"))
-        if net is None:
-            net = _find(rows, "mixing network")
+        net, paper = _find(rows, "mixing network"), _find(rows, "the paper's loop")
+        add, ica = _find(rows, "additive"), _find(rows, "FastICA")
         if None not in (net, add, ica):
-            parts.append(f"{n_obs} observation{'s' if n_obs != '1' else ''}: mixing network {net:.1f} dB, "
+            loop = f" (the paper's loop {paper:.1f})" if paper is not None else ""
+            parts.append(f"{n_obs} observation{'s' if n_obs != '1' else ''}: mixing network {net:.1f} dB{loop}, "
                          f"additive {add:.1f}, FastICA {ica:.1f}")
     ours = ("**Our report (per-source PSNR):** " + "; ".join(parts) + ".") if parts else \
         "**Our report:** no separation section in docs/results.json yet."
