@@ -12,7 +12,7 @@ parts): they run on validation images only, print their seeds and numbers, and c
     python benchmarks/probe_validation.py --data-root ../shared/data bss-search --obs 1 --seed 0   # ≈ 10 min
     python benchmarks/probe_validation.py --data-root ../shared/data bss-single    # ≈ 10 min
 
-bss-rounds: does the paper's T = 100 rounds (ours: 20) lift source separation? 4 mixtures of MNIST test
+bss-rounds: does the paper's T = 100 rounds (ours: 20) lift source separation (the paper's loop)? 4 mixtures of MNIST test
 9100–9111, one and four observations, mean matched PSNR every 10 rounds of one run.
 iagan-ood: does IAGAN's rate on G's weights close the gap to bicubic on digits from outside MNIST? 10 of
 scikit-learn's UCI digits (1000–1009, not the test digits 0–24), SR ×2 box, noiseless.
@@ -28,7 +28,7 @@ and start from y), Gaussian blur, validation sets MNIST test 9000–9015 and 901
 blind-n8-rate: N = 8, motion blur: the default lr(F̂) against a quarter of it (validation sets 9000–9007, 9008–9015).
 bss-oracle: is source separation limited by the generator or by the search? 4 mixtures of MNIST test 9100–9111,
 four observations: the generator's own ceiling (each true source projected on its range, matched PSNR), the
-default run from prior draws and with 16 restarts, the same alternation with the latents started at those projections (an oracle
+paper's loop from prior draws and with 16 restarts (until 2026-12-06 each restart had its own mixing network), the same alternation with the latents started at those projections (an oracle
 start no user has), and started at the projections of FastICA's components (a start a user has, when O ≥ S).
 """
 from __future__ import annotations
@@ -63,7 +63,7 @@ def bss_rounds(data_root: str, mixtures: int = 4, rounds: int = 100):
 
     for n_obs in (4, 1):
         prob = make_separation_problem(xs, n_obs, SEED)
-        t, g, last = time.time(), bss(prob, gan, BSSConfig(seed=SEED, rounds=rounds)), -1
+        t, g, last = time.time(), bss(prob, gan, BSSConfig(seed=SEED, rounds=rounds, init="random", z_noise=0.0, restarts=1)), -1
         try:
             while True:
                 st = next(g)
@@ -211,9 +211,9 @@ def bss_oracle(data_root: str, mixtures: int = 4, n_obs: int = 4):
     print(f"generator's ceiling (true sources projected, 8 restarts × 300 steps): {score(ceiling):.2f} dB "
           f"({time.time() - t:.0f} s); all-black: {score(torch.zeros_like(xs)):.2f} dB", flush=True)
     prob = make_separation_problem(xs, n_obs, SEED)
-    cfg = BSSConfig(seed=SEED)
-    for restarts, label in ((1, "default start (prior draws)"),
-                            (16, "16 restarts from prior draws as one batch (least data loss kept)")):
+    cfg = BSSConfig(seed=SEED, init="random", z_noise=0.0, restarts=1)  # the paper's loop (the default until 2026-12-06)
+    for restarts, label in ((1, "the paper's loop (prior draws)"),
+                            (16, "16 restarts from prior draws as one batch sharing the mixing network (each mixture's best kept)")):
         t = time.time()
         r = solve(bss(prob, gan, dataclasses.replace(cfg, restarts=restarts)))
         print(f"{n_obs} observations, {label}: {score(r.x):.2f} dB, residual {r.residual:.3f} ({time.time() - t:.0f} s)",

@@ -371,8 +371,8 @@ def bss(problem, prior, cfg: BSSConfig = BSSConfig()) -> StepStream:
     Beside the paper's loop (ours, issue 11; docs/RESULTS.md): the mixing network starts fitted to the
     observations' pixel statistics (:func:`fit_mixing`, ``init``), the latents are shaken by annealed noise
     (``z_noise``), and R latent restarts per mixture share the one mixing network (``restarts``). On 8
-    validation mixtures (4 observations) the paper's loop reaches 11.2 dB: even with the *true* mixing its
-    latents from prior draws stop at 12.1 dB, so the search is the limit, not the mixing network."""
+    validation mixtures (4 observations, two seeds) the paper's loop reaches 11.2 / 11.3 dB: even with the *true*
+    mixing its latents from prior draws stop at 12.1 / 11.2 dB, so the search is the limit, not the mixing network."""
     y = problem.y
     if prior.channels != 1 or y.ndim != 4 or tuple(y.shape[2:]) != (prior.size, prior.size):
         raise ValueError("source separation needs a single-channel generator and mixtures (B, O, H, W)")
@@ -427,8 +427,8 @@ def fit_mixing_stream(mix: nn.Module, prior, y: torch.Tensor, sources: int, step
     outputs on mixtures of *independent prior draws* when the network is the true mixing. The network is fitted
     to match the two point clouds — sliced Wasserstein-1 (``FIT_DIRECTIONS`` random directions per step;
     Adam, ``lr``) — without placing any latent, so it cannot co-adapt to wrong sources, which the paper's
-    random start does (on 8 validation mixtures the start alone reaches a mixing error of 0.14, the paper's
-    loop ends at 0.16; docs/RESULTS.md)."""
+    random start does (on 8 validation mixtures, two seeds: the start alone reaches a mixing error of 0.15 / 0.18
+    from 1.05 / 0.96 at random weights; the paper's whole loop ends at 0.19 / 0.17; docs/RESULTS.md)."""
     B, O = y.shape[:2]
     g = seeded(seed + 2, y.device)
     with torch.no_grad():
