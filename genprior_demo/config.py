@@ -278,6 +278,11 @@ class BSSConfig:
     additive: bool = field(default=False, metadata=dict(help="the naive additive model y = Σᵢ G(zᵢ) instead of a learned mixing"))
     seed: int = seed_knob("random seed of latents and network init")
 
+    def papers_loop(self) -> "BSSConfig":
+        """This config without our three additions: random start, no latent noise, one start (the paper's
+        Algorithm 1 as we run it — lr(z), T and the per-pixel L1 are still ours, docs/RESULTS.md)."""
+        return dataclasses.replace(self, init="random", z_noise=0.0, restarts=1)
+
 
 # ------------------------------------------------------------------------------------------------
 # Values that are not a method's setting: the noise of a problem and the seed of a run.

@@ -235,7 +235,7 @@ def test_separate_and_blind_endpoints(client):
 
     final = outputs("separate", client.predict(separate_observations=4, separate_rounds=1, seed=0,
                                                api_name="/separate"))
-    assert [r[0] for r in rows(final["table"])][:2] == ["mixing network (Anirudh et al., our search)", "additive model Σ G(zᵢ)"]
+    assert [r[0] for r in rows(final["table"])][:2] == ["mixing network (ours: the demo's default)", "additive model Σ G(zᵢ)"]
     assert final["status"].startswith("done") and final["notes"].startswith("source 1: shipped")
     with pytest.raises(AppError, match="blind_n must be a whole number"):  # our handler's message
         client.predict(hidden="Sobel edge map", blind_n=2.5, blind_rounds=1, api_name="/blind")

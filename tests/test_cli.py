@@ -62,7 +62,7 @@ def test_blind_and_separate_commands(tmp_path):
             "--set", "t2=5", "--out", str(tmp_path / "s"))
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "s" / "metrics.json").read_text())
-    assert set(m["results"]) == {"mixing network (Anirudh et al.)", "additive model Σ G(zᵢ)", "FastICA"}
+    assert set(m["results"]) == {"mixing network (ours: the demo's default)", "additive model Σ G(zᵢ)", "FastICA"}
     assert "at most 1" in m["results"]["FastICA"]["note"]
 
 

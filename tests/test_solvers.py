@@ -27,8 +27,8 @@ from .tiny import tiny_prior
 # eta: the step of the projected-gradient methods on the tiny problem (its least-squares projector is
 # only stable for small steps: NPGD 41.4 dB at η = 0.1, 12.6 at the real generators' default 1)
 FAST = dict(iters=60, csgm_iters=40, inner_iters=10, every=5, restarts=2, rounds=4, t1=20, t2=20, width=8, depth=2,
-            eta=0.1, lr_f=4e-3, init_steps=50,  # blind: F̂ at the paper's rate, 4 rounds here are not the default's 40
-            z_noise=0.0)  # separation's latent noise is chosen for the DCGAN; on the tiny generator in 4 rounds it costs
+            eta=0.1, lr_f=4e-3,  # blind: F̂ at the paper's rate, 4 rounds here are not the default's 40
+            init_steps=50, z_noise=0.0)  # separation's latent noise is chosen for the DCGAN; on the tiny generator in 4 rounds it costs
 # 5 dB (15.9 → 10.5 dB measured 2026-12-06); test_unknown tests the noise on the DCGAN
 
 

@@ -59,8 +59,8 @@ def impulse_response(f: Callable, channels: int, size: int, device="cpu") -> tor
 
 
 class MixingNet(nn.Module):
-    """Pixel-wise mixing surrogate, as the paper: S source values → 16 ReLU units → O observations (1×1
-    convs). It takes the sources in [0, 1] and mixes them in [−1, 1] (2x − 1), the range the observations
+    """Pixel-wise mixing surrogate: S source values → 16 ReLU units → O observations (1×1 convs) — our reading of
+    the paper's "fully connected 2-layered network with 16 units … followed by N units" (its inputs are the S sources). It takes the sources in [0, 1] and mixes them in [−1, 1] (2x − 1), the range the observations
     were mixed in."""
 
     def __init__(self, sources: int, outputs: int, hidden: int = 16):
@@ -106,8 +106,8 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
     last Step.
 
     ``noise`` (ours; separation's ``z_noise``): σ of Gaussian noise added to the latents after each of their
-    steps, falling linearly from ``noise`` in round 1 to 0 at half the rounds (drawn from ``noise_seed``), so a
-    latent can leave the first basin it falls in; the second half of the rounds is plain descent.
+    steps, falling linearly from ``noise`` in round 1, in the first ⌊T/2⌋ rounds only (drawn from ``noise_seed``), so
+    a latent can leave the first basin it falls in; the rest is plain descent (a one-round run has no noise).
 
     ``keep_best`` (ours; blind inversion's option, off by default): the state (F̂, z, both optimisers) of the round with the least
     data loss is kept; a round that more than doubles it is undone and both rates are halved, and the run
@@ -176,7 +176,7 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
 
     g_noise = seeded(noise_seed, z.device) if noise > 0 else None
     for t in range(1, cfg.rounds + 1):
-        sigma = noise * max(0.0, 1.0 - (t - 1) / max(1.0, cfg.rounds / 2))
+        sigma = noise * (1.0 - (t - 1) / (cfg.rounds / 2)) if t <= cfg.rounds // 2 else 0.0  # the last round is plain
         if opt_f is not None:
             with torch.no_grad():
                 X = arrange(prior(z))

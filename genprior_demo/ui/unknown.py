@@ -18,7 +18,7 @@ from torchvision.utils import make_grid
 
 from ..config import BlindConfig, BSSConfig, make_config
 from ..data import shipped_digits
-from ..experiments.unknown_models import blind_baselines, separation_baselines
+from ..experiments.unknown_models import SEPARATION_LABEL, blind_baselines, separation_baselines
 from ..metrics import matched_psnr, psnr_each
 from ..pipeline import method_stream
 from ..problem import make_blind_problem, make_separation_problem
@@ -146,7 +146,7 @@ def separate_run(a, b, c, n_obs, rounds, seed) -> Iterator[dict[str, Any]]:
             what = step.phase or f"separating: round {step.iteration // (cfg.t1 + cfg.t2)}/{rounds}"
             yield frame(step, f"{what}, {step.elapsed:.1f} s", None)
     ps, _ = matched_psnr(step.x[0], x[0])
-    rows = [["mixing network (Anirudh et al., our search)", *(f"{p:.2f}" for p in ps), f"{np.mean(ps):.2f}", f"{step.elapsed:.1f}"]]
+    rows = [[SEPARATION_LABEL, *(f"{p:.2f}" for p in ps), f"{np.mean(ps):.2f}", f"{step.elapsed:.1f}"]]
     yield frame(step, "baselines: additive model, FastICA…", list(rows))
     imgs = {}
     for label, xs, sec, note in separation_baselines(problem, prior, cfg):

@@ -8,13 +8,14 @@ from .widgets import CheckedEditor, IMG, Tab, gpu, loss_plot, run_stop, tab_cont
 
 
 def build(shared) -> Tab:
+    from ...config import BSSConfig
     from ..claims import separation_caption
 
     gr.Markdown("Three digits mixed as **Y = |MᵀX|** (X in [−1, 1]) with unknown M (entries from N(−0.5, 0.5²)); a small "
                 "mixing network and one latent per source are learned together (Anirudh et al. 2020, §3.2). Ours adds "
                 "three things to the paper's loop: the mixing network starts fitted to the mixtures' pixel statistics, "
-                "the latents are shaken by noise that fades out by half the rounds, and 4 latent restarts share the "
-                "one mixing network. Draw or upload up to three digits; an empty slot uses a shipped test digit. "
+                f"the latents are shaken by noise that fades out by half the rounds, and {BSSConfig().restarts} latent "
+                "restarts share the one mixing network. Draw or upload up to three digits; an empty slot uses a shipped test digit. "
                 "The images update after every round.\n\n" + separation_caption())
     inputs: dict = {}
     out: dict = {}
