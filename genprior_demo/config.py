@@ -253,6 +253,8 @@ class BlindConfig:
     init_eps: float = knob(1e-4, 1e-6, 10.0, "ε of the spectrum ratio behind the spectral start", log=True)  # the estimate nearest the true blurs on 62 validation sets, docs/RESULTS.md
     keep_best: bool = field(default=False, metadata=dict(
         help="undo a round that doubles the least data loss so far (rates halved) and end on the best round"))  # ours, tried 2026-12-05 with the old residual sweep (10 rounds) on 16 test digits: Gaussian 17.3 → 17.9 dB, motion 14.3 → 17.6, but Sobel 25.4 → 14.1; off (not retried with lr(F̂) = 1e-3)
+    z_noise: float = knob(0.0, 0.0, 2.0, "σ of Gaussian noise added to the latents after each step, in the first half "
+                          "of the rounds, annealed to 0")  # ours, separation's; off here (probe_validation.py blind-noise)
     seed: int = seed_knob("random seed of latents and F̂'s init")
 
 

@@ -357,7 +357,7 @@ def blind(problem, prior, cfg: BlindConfig = BlindConfig()) -> StepStream:
     z = prior.sample_latent(R * y.shape[0], seeded(cfg.seed)).requires_grad_(True)  # restart-major (R·N, k)
     report = lambda: {"kernel": surrogate.impulse_response(prior.size), "phase": size_label(k)}  # noqa: E731
     final = yield from alternate(y.repeat(R, 1, 1, 1), prior, z, surrogate, lambda xs: xs, cfg, emit, report,
-                                 restarts=R, keep_best=cfg.keep_best)
+                                 restarts=R, keep_best=cfg.keep_best, noise=cfg.z_noise, noise_seed=cfg.seed + 1)
     final.label = "; ".join(notes)
     return final
 
