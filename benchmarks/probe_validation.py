@@ -55,6 +55,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from genprior_demo.experiments.unknown_models import separation_scores, start_mixing_error  # noqa: E402
 from genprior_demo.generators import load_prior  # noqa: E402
 
 SEED = 0
@@ -63,7 +64,6 @@ SEED = 0
 def bss_rounds(data_root: str, mixtures: int = 4, rounds: int = 100):
     from genprior_demo.config import BSSConfig
     from genprior_demo.data import load_mnist
-    from genprior_demo.metrics import matched_psnr
     from genprior_demo.problem import make_separation_problem
     from genprior_demo.solvers.blind import bss
 
@@ -71,7 +71,7 @@ def bss_rounds(data_root: str, mixtures: int = 4, rounds: int = 100):
     xs = load_mnist(data_root, train=False)[9100:9100 + 3 * mixtures].view(mixtures, 3, 32, 32)
 
     def score(x):
-        return float(np.mean([np.mean(matched_psnr(x[b].cpu(), xs[b].cpu())[0]) for b in range(mixtures)]))
+        return float(np.mean(separation_scores(x, xs)))
 
     for n_obs in (4, 1):
         prob = make_separation_problem(xs, n_obs, SEED)
@@ -213,7 +213,6 @@ def bss_oracle(data_root: str, mixtures: int = 4, n_obs: int = 4):
     from genprior_demo.data import load_mnist
     from genprior_demo.device import seeded, seeded_module
     from genprior_demo.experiments.lab import project
-    from genprior_demo.metrics import matched_psnr
     from genprior_demo.problem import make_separation_problem
     from genprior_demo.solvers import solve
     from genprior_demo.solvers.blind import Emitter, MixingNet, alternate, bss, fastica_sources
@@ -222,7 +221,7 @@ def bss_oracle(data_root: str, mixtures: int = 4, n_obs: int = 4):
     xs = load_mnist(data_root, train=False)[9100:9100 + 3 * mixtures].view(mixtures, 3, 32, 32)
 
     def score(x):
-        return float(np.mean([np.mean(matched_psnr(x[b].cpu(), xs[b].cpu())[0]) for b in range(mixtures)]))
+        return float(np.mean(separation_scores(x, xs)))
 
     t = time.time()
     z_star, _ = project(gan, xs.view(-1, 1, 32, 32), restarts=8, iters=300, seed=SEED)
@@ -261,7 +260,6 @@ def bss_search(data_root: str, mixtures: int = 8, n_obs: int = 4, seed: int = SE
 
     from genprior_demo.config import BSSConfig
     from genprior_demo.data import load_mnist
-    from genprior_demo.metrics import matched_psnr
     from genprior_demo.problem import make_separation_problem
     from genprior_demo.solvers import solve
     from genprior_demo.solvers.blind import Emitter, alternate, bss, fit_mixing, MixingNet
@@ -274,12 +272,10 @@ def bss_search(data_root: str, mixtures: int = 8, n_obs: int = 4, seed: int = SE
     paper = base.papers_loop()
 
     def score(x):
-        return float(np.mean([np.mean(matched_psnr(x[b].cpu(), xs[b].cpu())[0]) for b in range(mixtures)]))
+        return float(np.mean(separation_scores(x, xs)))
 
-    def mixing_error(mix) -> float:  # ‖M̂(X) − Y‖ / ‖Y‖ on the true sources, best order
-        import itertools
-        with torch.no_grad():
-            return min(float((mix(xs[:, list(p)]) - prob.y).norm() / prob.y.norm()) for p in itertools.permutations(range(3)))
+    def mixing_error(mix) -> float:  # ‖M̂(X) − Y‖ / ‖Y‖ on the true sources, one best order for all mixtures
+        return start_mixing_error(mix, xs, prob.y)
 
     class TrueMix(torch.nn.Module):  # the true mixing, nothing to learn
         def forward(self, x):
@@ -287,25 +283,21 @@ def bss_search(data_root: str, mixtures: int = 8, n_obs: int = 4, seed: int = SE
 
     print(f"seed {seed}, {mixtures} validation mixtures (MNIST test 9100–{9100 + 3 * mixtures - 1}), {n_obs} observations", flush=True)
     if n_obs < 3:  # fewer observations than sources: only whether the start from the observations helps
-        for label, cfg in (("the paper's loop", paper), ("default", base), ("default with init = random", dataclasses.replace(base, init="random"))):
+        runs = [("the paper's loop", paper), ("default", base), ("default with init = random", dataclasses.replace(base, init="random"))]
+    else:
+        for R in (1, 8):  # the latents' search alone: the mixing is the true one
             t = time.time()
-            r = solve(bss(prob, gan, cfg))
-            print(f"{label}: {score(r.x):.2f} dB, residual {r.residual:.3f}, mixing error {mixing_error(r.surrogate):.3f} "
-                  f"({time.time() - t:.0f} s)", flush=True)
-        return
-    for R in (1, 8):  # the latents' search alone: the mixing is the true one
+            z = gan.sample_latent(R * mixtures * 3, seeded(seed)).requires_grad_(True)
+            r = solve(alternate(prob.y.repeat(R, 1, 1, 1), gan, z, TrueMix(), lambda v: v.view(R * mixtures, 3, 32, 32),
+                                dataclasses.replace(base, t1=0), Emitter(), restarts=R))
+            print(f"true mixing, latents from prior draws, {R} restart(s): {score(r.x):.2f} dB ({time.time() - t:.0f} s)", flush=True)
+        mix = seeded_module(lambda: MixingNet(3, n_obs, base.hidden), seeded(seed))
+        print(f"mixing network at random weights: mixing error {mixing_error(mix):.3f}", flush=True)
         t = time.time()
-        z = gan.sample_latent(R * mixtures * 3, seeded(seed)).requires_grad_(True)
-        r = solve(alternate(prob.y.repeat(R, 1, 1, 1), gan, z, TrueMix(), lambda v: v.view(R * mixtures, 3, 32, 32),
-                            dataclasses.replace(base, t1=0), Emitter(), restarts=R))
-        print(f"true mixing, latents from prior draws, {R} restart(s): {score(r.x):.2f} dB ({time.time() - t:.0f} s)", flush=True)
-    mix = seeded_module(lambda: MixingNet(3, n_obs, base.hidden), seeded(seed))
-    print(f"mixing network at random weights: mixing error {mixing_error(mix):.3f}", flush=True)
-    t = time.time()
-    fit_mixing(mix, gan, prob.y, 3, base.init_steps, base.lr_f, seed)
-    print(f"mixing network's start (fit_mixing, {base.init_steps} steps): mixing error {mixing_error(mix):.3f} ({time.time() - t:.0f} s)", flush=True)
-    runs = [("the paper's loop (random start, no noise, 1 restart)", paper)]
-    runs += [(f"default, z_noise = {v:g}", dataclasses.replace(base, z_noise=v)) for v in (0.0, 0.05, 0.2, 0.5)]
+        fit_mixing(mix, gan, prob.y, 3, base.init_steps, base.lr_f, seed)
+        print(f"mixing network's start (fit_mixing, {base.init_steps} steps): mixing error {mixing_error(mix):.3f} ({time.time() - t:.0f} s)", flush=True)
+        runs = [("the paper's loop (random start, no noise, 1 restart)", paper)]
+        runs += [(f"default, z_noise = {v:g}", dataclasses.replace(base, z_noise=v)) for v in (0.0, 0.05, 0.2, 0.5)]
     for label, cfg in runs:
         t = time.time()
         r = solve(bss(prob, gan, cfg))
@@ -318,7 +310,6 @@ def bss_single(data_root: str, mixtures: int = 8):
 
     from genprior_demo.config import BSSConfig
     from genprior_demo.data import load_mnist
-    from genprior_demo.metrics import matched_psnr
     from genprior_demo.problem import make_separation_problem
     from genprior_demo.solvers import solve
     from genprior_demo.solvers.blind import bss
@@ -333,7 +324,7 @@ def bss_single(data_root: str, mixtures: int = 8):
         for b in range(mixtures):  # one mixture per problem, each with its own M (seed b), as the app
             prob = make_separation_problem(xs[b:b + 1], n_obs, b)
             for label, cfg in runs:
-                scores[label].append(float(np.mean(matched_psnr(solve(bss(prob, gan, cfg)).x[0].cpu(), xs[b])[0])))
+                scores[label] += separation_scores(solve(bss(prob, gan, cfg)).x, xs[b:b + 1])
         print(f"{n_obs} observation(s), one mixture at a time: " + ", ".join(
             f"{label} {np.mean(v):.2f} dB" for label, v in scores.items()) + f" ({time.time() - t:.0f} s)", flush=True)
 

@@ -71,6 +71,15 @@ def mixing_error(mixer, problem: SeparationProblem, xhat: torch.Tensor) -> float
         return float((mixer(ordered) - y).norm() / y.norm())
 
 
+def start_mixing_error(mixer, x: torch.Tensor, y: torch.Tensor) -> float:
+    """:func:`mixing_error` where no sources were recovered (a mixing network's start): the true sources ``x``
+    (B, S, H, W) in the one order, common to all mixtures, that suits M̂ best."""
+    import itertools
+
+    with torch.no_grad():
+        return min(float((mixer(x[:, list(p)]) - y).norm() / y.norm()) for p in itertools.permutations(range(x.shape[1])))
+
+
 def separation_baselines(problem: SeparationProblem, prior, cfg: BSSConfig) -> Iterator[tuple[str, torch.Tensor, float, str]]:
     """(label, sources (B, S, H, W), seconds, note): the additive model Σᵢ G(zᵢ) and FastICA."""
     y = problem.y
