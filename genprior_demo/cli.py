@@ -304,7 +304,12 @@ def _cmd_train(a) -> int:
 
     if a.name not in SPECS:
         raise UsageError(f"unknown generator {a.name!r}; choose from {', '.join(SPECS)}")
-    entry = train(a.name, a.data_root, a.epochs, a.minutes, a.seed, a.threads, pick_device(a.device), resume=a.resume)
+    if a.lr_final is not None and not (math.isfinite(a.lr_final) and 0 < a.lr_final <= 1e-3):
+        raise UsageError(f"--lr-final must be in (0, 1e-3] (the AE/VAE learning rate falls from 1e-3 to it), got {a.lr_final}")
+    if (a.warm_start or a.lr_final is not None) and SPECS[a.name].get("arch") != "duff":
+        raise UsageError(f"--warm-start and --lr-final are for the Duff-style generators; {a.name} trains in one go")
+    entry = train(a.name, a.data_root, a.epochs, a.minutes, a.seed, a.threads, pick_device(a.device), resume=a.resume,
+                  warm_start=a.warm_start, lr_final=a.lr_final)
     print(json.dumps(entry, indent=2))
     return 0
 
@@ -422,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default=None)
     t.add_argument("--resume", action="store_true",
                    help="continue from checkpoints/.state/ (Duff-style generators; --minutes counts the total)")
+    t.add_argument("--warm-start", action="store_true",
+                   help="start from the shipped weights in checkpoints/ (Duff-style generators; fresh optimiser)")
+    t.add_argument("--lr-final", type=float, default=None,
+                   help="anneal the AE/VAE learning rate (cosine over --minutes) from 1e-3 down to this")
     t.set_defaults(func=_cmd_train)
 
     tp = sub.add_parser("train-projector", help="train the NPGD projector image → latent of a generator")

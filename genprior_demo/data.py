@@ -91,6 +91,24 @@ def shapes_plus(x: torch.Tensor, seed: int) -> torch.Tensor:
     return x
 
 
+FONT_DIGITS = Path(__file__).resolve().parents[1] / "assets" / "handwriting_font_digits.png"
+FONT_DIGITS_GRID = (8, 16)  # rows × columns of 32×32 tiles
+
+
+def font_digits(n: int, offset: int = 0) -> torch.Tensor:
+    """``n`` digits (n, 1, 32, 32) drawn in eleven handwriting fonts (Debian's fonts-bwht, fonts-dkg-handwriting,
+    …) with a random slant, rotation and stroke weight, in MNIST's preprocessing: handwritten digits from a
+    source other than MNIST, sharper than scikit-learn's 8×8 UCI scans. Made by scripts/render_font_digits.py."""
+    from PIL import Image
+
+    rows, cols = FONT_DIGITS_GRID
+    if not (0 <= offset and 0 <= n and offset + n <= rows * cols):
+        raise ValueError(f"font_digits holds {rows * cols} digits; asked for {offset}…{offset + n - 1}")
+    grid = torch.from_numpy(np.asarray(Image.open(FONT_DIGITS).convert("L"), dtype=np.float32) / 255.0)
+    tiles = grid.view(rows, 32, cols, 32).permute(0, 2, 1, 3).reshape(rows * cols, 1, 32, 32)
+    return tiles[offset:offset + n].clone()
+
+
 SHIPPED_DIGITS = Path(__file__).resolve().parents[1] / "assets" / "mnist_test_1000-1063.png"
 
 

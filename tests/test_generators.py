@@ -166,3 +166,59 @@ def test_projector_batches_mix_range_samples_and_training_images(n_real):
     for term in (rec, lat):
         (grad,) = torch.autograd.grad(term, next(P.parameters()), retain_graph=True)
         assert grad.abs().sum() > 0
+
+
+def test_cosine_lr_falls_from_lr_to_lr_final():
+    from genprior_demo.train.generators import cosine_lr
+
+    assert cosine_lr(1e-3, None, 50.0, 100.0) == 1e-3  # no schedule: constant
+    lrs = [cosine_lr(1e-3, 1e-5, t, 100.0) for t in range(0, 101, 10)]
+    assert np.isclose(lrs[0], 1e-3) and np.isclose(lrs[-1], 1e-5) and np.isclose(lrs[5], (1e-3 + 1e-5) / 2)
+    assert all(a > b for a, b in zip(lrs, lrs[1:]))
+    assert np.isclose(cosine_lr(1e-3, 1e-5, 500.0, 100.0), 1e-5)  # past the budget: stays at the end
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_warm_start_begins_at_the_shipped_weights_and_records_them(warm, tmp_path, monkeypatch):
+    """`train --warm-start` continues from the shipped weights (a fresh start does not) and the new manifest
+    entry keeps the sha256 it started from."""
+    import json
+    import shutil
+
+    from genprior_demo.data import make_shapes
+    from genprior_demo.train import generators as T
+
+    name = "shapes56-ae"
+    entry = registry.read_manifest()[name]
+    shutil.copy(registry.CHECKPOINT_DIR / entry["file"], tmp_path / entry["file"])
+    (tmp_path / "manifest.json").write_text(json.dumps({name: entry}))
+    monkeypatch.setattr(T, "STATE_DIR", tmp_path / ".state")
+    monkeypatch.setattr(T, "training_data", lambda *a, **k: make_shapes(8, seed=5, size=56))
+    new = T.train(name, None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, warm_start=warm, lr_final=1e-5 if warm else None)
+    shipped = registry.load_state(registry.CHECKPOINT_DIR / entry["file"], entry["sha256"])
+    got = registry.load_state(tmp_path / entry["file"], new["sha256"])
+    same = all(torch.equal(got[k], v) for k, v in shipped.items() if k.startswith("decoder."))
+    assert same == warm
+    assert (new.get("warm_start", {}).get("sha256") == entry["sha256"]) == warm
+    if warm:
+        assert "lr_final=1e-05" in new["recipe"] and "vae_warmup=0" in new["recipe"]
+
+
+def test_warm_start_is_refused_for_generators_that_train_in_one_go(tmp_path):
+    from genprior_demo.train import generators as T
+
+    with pytest.raises(ValueError, match="Duff-style"):
+        T.train("mnist-vae", None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, warm_start=True)
+
+
+def test_font_digits_are_mnist_style_tiles():
+    from genprior_demo.data import FONT_DIGITS_GRID, font_digits
+
+    x = font_digits(128)
+    assert x.shape == (128, 1, 32, 32) and 0 <= x.min() and x.max() <= 1
+    ink = x.flatten(1).sum(1)
+    assert (ink > 20).all(), "every tile holds a digit"
+    assert x[:, :, :4].sum() == 0 and x[:, :, :, -4:].sum() == 0  # MNIST's box: the 20×20 ink box is padded
+    assert torch.equal(font_digits(3, offset=5), x[5:8])
+    with pytest.raises(ValueError):
+        font_digits(2, offset=FONT_DIGITS_GRID[0] * FONT_DIGITS_GRID[1] - 1)

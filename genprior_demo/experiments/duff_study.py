@@ -36,6 +36,8 @@ from ..solvers import solve
 TRIO = ("shapes56-ae", "shapes56-vae", "shapes56-wgan")
 SIZE = 56
 TEST_SEED, VAL_SEED = 999, 998
+TV_ITERS = 1000  # within 0.05 dB of 3 000 on validation Shapes; 300 (until 2026-12-06) was 1 dB short on
+# tomography at λ = 0.003 (`python benchmarks/probe_validation.py tv-iters`)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def rows_for(priors, cfg: StudyConfig, with_tv_sparse: bool = False) -> list[tup
     from ..solvers import METHODS  # noqa: F401  (methods register on import)
 
     gen = dict(restarts=cfg.restarts, iters=cfg.iters, seed=cfg.seed, every=cfg.iters)
-    rows = [("Tikhonov", "tikhonov", None, "alpha", {}), ("TV", "tv", None, "lam", {"iters": 300})]
+    rows = [("Tikhonov", "tikhonov", None, "alpha", {}), ("TV", "tv", None, "lam", {"iters": TV_ITERS})]
     for p in priors:
         rows.append((f"hard, prior start ({p.name})", "hard", p, "lam", {**gen, "init": "prior"}))
         if p.encoder is not None:
@@ -179,7 +181,7 @@ def _head(title: str, cfg: StudyConfig, n: int, sigma: float, level: float) -> l
             f"(seed {TEST_SEED}), weights chosen on {cfg.n_val} validation Shapes (seed {VAL_SEED}) from log grids "
             f"10^{cfg.grid[0]}…10^{cfg.grid[1]} widened while the best is on an edge. Noise ‖e‖/‖Ax‖ = {level:.0%} "
             f"(σ = {sigma:.4g} in the operator's units). Generative methods: {cfg.restarts} restarts × {cfg.iters} "
-            f"iterations. Scale and settings: `{asdict(cfg)}`.\n"]
+            f"iterations; TV {TV_ITERS} iterations. Scale and settings: `{asdict(cfg)}`.\n"]
 
 
 def exp_problem(which: str, n: int, rep, cfg: StudyConfig = StudyConfig()):
@@ -280,7 +282,7 @@ def exp_noise(n: int, rep, cfg: StudyConfig = StudyConfig(), levels=(0.02, 0.05,
     vae = next(p for p in priors if p.name == "shapes56-vae")
     op = operator("tomography")
     gen = dict(restarts=cfg.restarts, iters=cfg.iters, seed=cfg.seed, every=cfg.iters)
-    rows = [("Tikhonov", "tikhonov", None, "alpha", {}), ("TV", "tv", None, "lam", {"iters": 300}),
+    rows = [("Tikhonov", "tikhonov", None, "alpha", {}), ("TV", "tv", None, "lam", {"iters": TV_ITERS}),
             ("hard (shapes56-vae)", "hard", vae, "lam", {**gen, "init": "prior"}),
             ("relaxed (shapes56-vae)", "relaxed", vae, "lam", gen)]
     res: dict = {r[0]: {} for r in rows}

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 import time
@@ -149,6 +150,16 @@ class DuffTrainConfig:
     n_critic: int = 5
     gp: float = 10.0
     ema: float = 0.999
+    lr_final: float | None = None  # ours: AE/VAE learning rate annealed from ``lr`` to this (cosine over the minutes)
+
+
+def cosine_lr(lr: float, lr_final: float | None, spent: float, total: float) -> float:
+    """The AE/VAE learning rate after ``spent`` of ``total`` seconds: ``lr`` when ``lr_final`` is None,
+    else a cosine from ``lr`` down to ``lr_final`` (time-based, as the budget is; a resumed run continues it)."""
+    if lr_final is None or total <= 0:
+        return lr
+    frac = min(max(spent / total, 0.0), 1.0)
+    return lr_final + (lr - lr_final) * 0.5 * (1 + math.cos(math.pi * frac))
 
 
 def _gradient_penalty(D, real, fake, g):
@@ -218,6 +229,8 @@ def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g
             ema_update(ema, G, it, cfg.ema)
             losses = dict(critic=ld, gen=lg)
         else:
+            for group in opts[0].param_groups:
+                group["lr"] = cosine_lr(cfg.lr, cfg.lr_final, spent, 60 * minutes)
             real = batch()
             if p.encoder.variational:
                 mu, logvar = p.encoder(real)
@@ -265,18 +278,34 @@ def save_grid(p: GenerativePrior, path: Path, seed: int = 0, n: int = 64, scale:
 
 
 def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: int,
-          threads: int | None, device, out_dir: Path = registry.CHECKPOINT_DIR, resume: bool = False) -> dict:
+          threads: int | None, device, out_dir: Path = registry.CHECKPOINT_DIR, resume: bool = False,
+          warm_start: bool = False, lr_final: float | None = None) -> dict:
+    """Train ``name`` and record it in ``out_dir``'s manifest. ``warm_start``: a Duff-style generator starts
+    from its shipped weights (decoder, encoder or critic, and latent statistics; fresh optimiser state) and
+    the manifest keeps what it started from; ``lr_final``: the AE/VAE learning rate falls (cosine) to it."""
     if threads:
         torch.set_num_threads(threads)
     torch.set_flush_denormal(True)  # a saturated sigmoid's tiny gradients are denormals: 3× slower steps here
     spec = registry.SPECS[name]
+    if (warm_start or lr_final is not None) and spec.get("arch") != "duff":
+        raise ValueError(f"--warm-start and --lr-final are for the Duff-style generators; {name} trains in one go")
     torch.manual_seed(seed)  # initial weights; every data/latent draw below uses the explicit generator
     g = seeded(seed)
     p = registry.build_spec(name)
     p.to(device)
     x = training_data(spec["dataset"], data_root, seed, spec.get("size", 32))
+    before = None
+    if warm_start and not (resume and (STATE_DIR / f"{name}.pt").is_file()):
+        before = registry.read_manifest(out_dir / "manifest.json").get(name)
+        if before is None:
+            raise ValueError(f"--warm-start: {name} has no shipped weights in {out_dir} to start from")
+        shipped = registry.prior_from_state(name, spec, registry.load_state(out_dir / before["file"], before["sha256"]))
+        p = shipped.to(device)
+    elif warm_start:  # a resumed warm start: the state holds the weights; the manifest's old entry its origin
+        before = registry.read_manifest(out_dir / "manifest.json").get(name, {}).get("warm_start")
     if spec.get("arch") == "duff":
-        stats = train_duff(p, name, x, minutes, g, device, resume=resume)
+        cfg = DuffTrainConfig(lr_final=lr_final, vae_warmup=0 if warm_start else DuffTrainConfig.vae_warmup)
+        stats = train_duff(p, name, x, minutes, g, device, cfg, resume=resume)
     elif resume:
         raise ValueError(f"--resume is for the Duff-style generators; {name} trains in one go")
     elif spec["kind"] == "gan":
@@ -300,5 +329,8 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
         training_command="python -m genprior_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         seed=seed, torch=torch.__version__, samples=f"{name}-samples.png", **stats,
     )
+    if before is not None:  # what this run continued from (its own iterations and seconds are in ``stats``)
+        entry["warm_start"] = before if "file" not in before else {
+            k: before[k] for k in ("sha256", "iterations", "seconds", "training_command", "quality") if k in before}
     registry.update_manifest(name, entry, out_dir / "manifest.json")
     return entry
