@@ -141,3 +141,22 @@ def test_report_runs_tv_to_convergence_unless_told_otherwise():
     assert B.CONVERGED["tv"]["iters"] > TVConfig().iters  # more than the app animates
     assert B.converged("tv", {"iters": 300})["iters"] == 300  # an explicit count wins
     assert B.converged("csgm", None) is None and B.converged("csgm", {"lr": 0.1}) == {"lr": 0.1}
+
+
+def test_report_section_4_runs_the_study_protocol_on_the_demos_trio(tmp_path, monkeypatch):
+    """§4 (`shapes`) is the Duff study's table on the 32×32 trio: every row tuned on deconvolution and on
+    tomography, and shapes+ deconvolution reuses the deconvolution weights (it is not tuned on itself)."""
+    from genprior_demo.experiments import duff_study as D
+
+    from .tiny import tiny_prior
+
+    monkeypatch.setattr(D, "TV_ITERS", 20)
+    monkeypatch.setattr("genprior_demo.generators.load_prior", lambda name: tiny_prior("vae", 4, "gaussian"))
+    rep = B.Report(tmp_path / "RESULTS.md", 2, markdown=False)
+    D.exp_first_trio(2, rep, D.StudyConfig(trio=("tiny",), size=32, n_val=2, restarts=1, iters=2, grid=(-1, 0), widen=0))
+    raw = json.loads((tmp_path / "results.json").read_text())["raw"]["shapes"]
+    deconv, tomo, plus = raw.values()
+    assert "shapes+" in list(raw)[2] and "tomography" in list(raw)[1]
+    assert plus["chosen"] == deconv["chosen"]  # reused, not tuned on the out-of-distribution images
+    assert len(deconv["chosen"]) == len(tomo["chosen"]) >= 6  # Tikhonov, TV, and every generative row
+    assert deconv["sigma"] != tomo["sigma"]  # relative noise: each problem's own σ

@@ -397,46 +397,6 @@ def exp_deblur(x, x_val, rep: Report):
         rep.add("deblur", "\n".join(lines))
 
 
-SHAPES_VAL_SEED = 998  # validation Shapes for λ (test 999, training ≥ 10000)
-
-
-def exp_shapes(n: int, rep: Report, n_val: int = 4):
-    """Duff et al. §5. Every λ (TV, Tikhonov's α, relaxed / sparse / TV-sparse per generator) is chosen on
-    ``n_val`` validation Shapes for each problem, from the default × {1, 10, 100} for the generative
-    regularisers (σ = 0.1 is strong noise: a small λ lets the offset u fit it); shapes+ reuses the
-    deconvolution λ, as an out-of-distribution test should."""
-    from ..data import make_shapes, shapes_plus
-    from ..solvers import METHODS
-
-    xs, xv = make_shapes(n, SHAPES_TEST_SEED), make_shapes(n_val, SHAPES_VAL_SEED)
-    priors = [load_prior(p) for p in ("shapes-ae", "shapes-vae", "shapes-gan")]
-    lines = ["\n## 4. Shapes: deconvolution (5×5 Gaussian, σ = 0.1) and tomography (σ = 0.1)\n",
-             f"λ of each row chosen on {n_val} validation Shapes (seed {SHAPES_VAL_SEED}), shown in brackets; "
-             "hard = CSGM with ‖z‖², started at the encoder's code for the AE / VAE.\n"]
-    deconv = ("gaussian-blur", {"size": 5, "sigma": 1.0})
-    chosen: dict = {}
-    for title, (op, params), x, tuned_on in [("deconvolution", deconv, xs, None),
-                                             ("tomography, 30 angles", ("tomography", {"angles": 30}), xs, None),
-                                             ("deconvolution, shapes+ (out of distribution)", deconv, shapes_plus(xs, 1),
-                                              "deconvolution")]:
-        lines.append(f"\n### {title}\n\n" + TABLE)
-        rows = [("Tikhonov", "tikhonov", None, "alpha", (0.01, 0.1, 1.0)), ("TV", "tv", None, "lam", (0.01, 0.03, 0.1))]
-        for pr in priors:
-            rows.append((f"hard ({pr.name})", "hard", pr, None, ()))
-            for m in ("relaxed", "sparse", "tv-sparse"):
-                lam0 = METHODS[m].config().lam
-                rows.append((f"{m} ({pr.name})", m, pr, "lam", (lam0, 10 * lam0, 100 * lam0)))
-        for name, meth, pr, key, grid in rows:
-            ov = None
-            if key:
-                ov = chosen[(tuned_on, name)] if tuned_on else tune(xv, op, params, 0.1, meth, key, grid, pr)
-                chosen[(title, name)] = ov
-            r = run(x, op, params, 0.1, meth, pr, ov)
-            tag = f" [{key} = {ov[key]:g}]" if ov else ""
-            lines.append(f"| {name}{tag} | {summary(r)} |")
-            rep.add("shapes", "\n".join(lines))
-
-
 BLIND_OPERATORS = (("Gaussian blur 11×11, σ = 2.5", "gaussian-blur", {"size": 11, "sigma": 2.5}),
                    ("motion blur 9 px at 30°", "motion-blur", {"length": 9, "angle": 30.0}),
                    ("Sobel edge map", "edge-sobel", {}))
@@ -794,7 +754,7 @@ def exp_uair(x, rep: Report, n_dip: int = 10, x_val=None):
 
 RUNNERS = {  # experiment → how it runs on the shared inputs (x: test digits, x_val: validation digits)
     "cs": lambda c: exp_cs(c.x, c.x_val_baselines, c.rep), "sr": lambda c: exp_sr(c.x, c.x_val, c.rep),
-    "deblur": lambda c: exp_deblur(c.x, c.x_val_baselines, c.rep), "shapes": lambda c: exp_shapes(c.n, c.rep),
+    "deblur": lambda c: exp_deblur(c.x, c.x_val_baselines, c.rep), "shapes": lambda c: _duff().exp_first_trio(c.n, c.rep),
     "pgd": lambda c: exp_pgd(c.x, c.x_val, c.rep), "blind": lambda c: exp_blind(c.x, c.rep, x_val=c.x_val[:8], x_tau=c.x_val_wide, groups=c.n // BLIND_SET),
     "bss": lambda c: exp_bss(c.x, c.rep), "uair": lambda c: exp_uair(c.x, c.rep, x_val=c.x_val_baselines),
     "iagan": lambda c: exp_iagan(c.x, c.x_val, c.rep), "iagan-noise": lambda c: exp_iagan_noise(c.x, c.rep),
@@ -1022,6 +982,8 @@ def _duff():
     from . import duff_study
 
     return duff_study
+
+
 EXPERIMENTS = tuple(RUNNERS)
 
 
