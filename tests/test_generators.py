@@ -202,6 +202,13 @@ def test_warm_start_begins_at_the_shipped_weights_and_records_them(warm, tmp_pat
     assert (new.get("warm_start", {}).get("sha256") == entry["sha256"]) == warm
     if warm:
         assert "lr_final=1e-05" in new["recipe"] and "vae_warmup=0" in new["recipe"]
+        # extended after it finished: the origin stays the first shipped entry, not the run's own result
+        again = T.train(name, None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, resume=True, warm_start=True)
+        assert again["warm_start"]["sha256"] == entry["sha256"]
+        # resumed after a kill (the manifest still holds the shipped entry): the origin is that entry
+        (tmp_path / "manifest.json").write_text(json.dumps({name: entry}))
+        again = T.train(name, None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, resume=True, warm_start=True)
+        assert again["warm_start"]["sha256"] == entry["sha256"]
 
 
 def test_warm_start_is_refused_for_generators_that_train_in_one_go(tmp_path):

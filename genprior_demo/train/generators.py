@@ -294,15 +294,16 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
     p = registry.build_spec(name)
     p.to(device)
     x = training_data(spec["dataset"], data_root, seed, spec.get("size", 32))
-    before = None
-    if warm_start and not (resume and (STATE_DIR / f"{name}.pt").is_file()):
-        before = registry.read_manifest(out_dir / "manifest.json").get(name)
-        if before is None:
+    before = None  # the shipped entry a warm start continues from
+    if warm_start:
+        shipped = registry.read_manifest(out_dir / "manifest.json").get(name)
+        if shipped is None:
             raise ValueError(f"--warm-start: {name} has no shipped weights in {out_dir} to start from")
-        shipped = registry.prior_from_state(name, spec, registry.load_state(out_dir / before["file"], before["sha256"]))
-        p = shipped.to(device)
-    elif warm_start:  # a resumed warm start: the state holds the weights; the manifest's old entry its origin
-        before = registry.read_manifest(out_dir / "manifest.json").get(name, {}).get("warm_start")
+        # a resumed warm start whose first run had finished extends it: the origin is the one that run recorded
+        before = shipped.get("warm_start") if resume and "warm_start" in shipped else {
+            k: shipped[k] for k in ("sha256", "iterations", "seconds", "training_command", "quality") if k in shipped}
+        if not (resume and (STATE_DIR / f"{name}.pt").is_file()):  # else the state holds the weights
+            p = registry.prior_from_state(name, spec, registry.load_state(out_dir / shipped["file"], shipped["sha256"])).to(device)
     if spec.get("arch") == "duff":
         cfg = DuffTrainConfig(lr_final=lr_final, vae_warmup=0 if warm_start else DuffTrainConfig.vae_warmup)
         stats = train_duff(p, name, x, minutes, g, device, cfg, resume=resume)
@@ -330,7 +331,6 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
         seed=seed, torch=torch.__version__, samples=f"{name}-samples.png", **stats,
     )
     if before is not None:  # what this run continued from (its own iterations and seconds are in ``stats``)
-        entry["warm_start"] = before if "file" not in before else {
-            k: before[k] for k in ("sha256", "iterations", "seconds", "training_command", "quality") if k in before}
+        entry["warm_start"] = before
     registry.update_manifest(name, entry, out_dir / "manifest.json")
     return entry
