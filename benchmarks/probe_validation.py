@@ -3,7 +3,7 @@ parts): they run on validation images only, print their seeds and numbers, and c
 
     python benchmarks/probe_validation.py --data-root ../shared/data bss-rounds   # ≈ 7 min on one core
     python benchmarks/probe_validation.py --data-root ../shared/data iagan-ood    # ≈ 6 min
-    python benchmarks/probe_validation.py --data-root ../shared/data tv-iters      # ≈ 8 min
+    python benchmarks/probe_validation.py --data-root ../shared/data tv-iters      # ≈ 15 min
     python benchmarks/probe_validation.py --data-root ../shared/data projection-start   # ≈ 12 min
     python benchmarks/probe_validation.py --data-root ../shared/data blind-n8      # ≈ 1 min
     python benchmarks/probe_validation.py --data-root ../shared/data blind-alpha   # ≈ 22 min
@@ -18,8 +18,8 @@ bss-rounds: does the paper's T = 100 rounds (ours: 20) lift source separation (t
 9100–9111, one and four observations, mean matched PSNR every 10 rounds of one run.
 iagan-ood: does IAGAN's rate on G's weights close the gap to bicubic on digits from outside MNIST? 10 of
 scikit-learn's UCI digits (1000–1009, not the test digits 0–24), SR ×2 box, noiseless.
-tv-iters: does TV converge in the Duff study's iterations? 10 validation Shapes (seed 998), deconvolution and
-tomography at 10 % noise, λ 0.003 / 0.01 / 0.03, 300 / 1000 / 3000 iterations.
+tv-iters: does TV converge in the Duff study's iterations? 10 validation Shapes (seed 998) at 56×56 (the study) and
+32×32 (report §4), deconvolution and tomography at 10 % noise, λ 0.001 … 0.03, 300 / 1000 / 3000 iterations.
 projection-start: is the Duff generators' projection NRMSE (§7) the generator's or the optimiser's? The same
 projection (the evaluation's restarts × steps) from draws of the prior and with its first restart at the
 encoder's code, and the encoder alone, G(E(x)); 100 validation images (MNIST test 9000–9099, Shapes seed 998).
@@ -102,19 +102,20 @@ def iagan_ood(data_root: str):
 
 
 def tv_iters(data_root: str, n: int = 10):
-    """TV's iterations in the Duff study: PSNR on 10 validation Shapes (seed 998), 10 % noise, at 300 / 1000 /
-    3000 iterations for λ around the study's choices."""
+    """TV's iterations in the Duff study (56×56) and report §4 (32×32): PSNR on 10 validation Shapes (seed 998),
+    10 % noise, at 300 / 1000 / 3000 iterations for λ around the sections' choices."""
     from genprior_demo.data import make_shapes
     from genprior_demo.experiments import duff_study as D
 
-    x = make_shapes(n, seed=D.VAL_SEED, size=D.SIZE)
-    for name in ("deconvolution", "tomography"):
-        op = D.operator(name)
-        prob = D.problem(op, x, D.relative_sigma(op, x, 0.1))
-        for lam in (0.003, 0.01, 0.03):
-            row = [f"{it}: {np.mean(D.scores(D.solve_rows(prob, 'tv', None, {'lam': lam, 'iters': it})[0], x)['psnr']):.2f}"
-                   for it in (300, 1000, 3000)]
-            print(f"{name}, λ = {lam:g}: " + ", ".join(row) + " dB", flush=True)
+    for size in (D.SIZE, 32):
+        x = make_shapes(n, seed=D.VAL_SEED, size=size)
+        for name in ("deconvolution", "tomography"):
+            op = D.operator(name, size)
+            prob = D.problem(op, x, D.relative_sigma(op, x, 0.1))
+            for lam in (0.001, 0.003, 0.01, 0.03):
+                row = [f"{it}: {np.mean(D.scores(D.solve_rows(prob, 'tv', None, {'lam': lam, 'iters': it})[0], x)['psnr']):.2f}"
+                       for it in (300, 1000, 3000)]
+                print(f"{size}×{size} {name}, λ = {lam:g}: " + ", ".join(row) + " dB", flush=True)
 
 
 def projection_start(data_root: str, n: int = 100,

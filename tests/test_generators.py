@@ -203,19 +203,47 @@ def test_warm_start_begins_at_the_shipped_weights_and_records_them(warm, tmp_pat
     if warm:
         assert "lr_final=1e-05" in new["recipe"] and "vae_warmup=0" in new["recipe"]
         # extended after it finished: the origin stays the first shipped entry, not the run's own result
-        again = T.train(name, None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, resume=True, warm_start=True)
+        again = T.train(name, None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, resume=True, warm_start=True, lr_final=1e-5)
         assert again["warm_start"]["sha256"] == entry["sha256"]
         # resumed after a kill (the manifest still holds the shipped entry): the origin is that entry
         (tmp_path / "manifest.json").write_text(json.dumps({name: entry}))
-        again = T.train(name, None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, resume=True, warm_start=True)
+        again = T.train(name, None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, resume=True, warm_start=True, lr_final=1e-5)
         assert again["warm_start"]["sha256"] == entry["sha256"]
 
 
 def test_warm_start_is_refused_for_generators_that_train_in_one_go(tmp_path):
     from genprior_demo.train import generators as T
 
-    with pytest.raises(ValueError, match="Duff-style"):
+    with pytest.raises(T.TrainSettingsError, match="Duff-style"):
         T.train("mnist-vae", None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, warm_start=True)
+    with pytest.raises(T.TrainSettingsError, match="WGAN-GP"):  # the GAN's rate is not annealed: refused, not ignored
+        T.train("shapes56-wgan", None, 1, 0.0, 0, None, "cpu", out_dir=tmp_path, lr_final=1e-5)
+
+
+@pytest.mark.parametrize("first, then, match", [
+    (dict(), dict(origin={"sha256": "x"}), "from random weights"),          # a scratch run resumed as a warm start
+    (dict(origin={"sha256": "x"}), dict(origin=None), "from the shipped weights"),  # a warm start resumed without it
+    (dict(lr_final=1e-5), dict(lr_final=None), "--lr-final"),               # the schedule dropped on resume
+    (dict(lr_final=1e-5), dict(lr_final=1e-5, minutes=0.02), "cannot be extended"),  # a longer annealed run
+])
+def test_a_resume_must_match_the_saved_run(first, then, match, tmp_path, monkeypatch):
+    """The saved state keeps the warm start's origin and the learning-rate schedule; a resume that does not
+    match them is refused with a message, not silently trained differently."""
+    from genprior_demo.train import generators as T
+
+    monkeypatch.setattr(T, "STATE_DIR", tmp_path)
+    x = torch.rand(64, 1, 16, 16, generator=seeded(1))
+
+    def run(minutes=0.0, lr_final=None, origin=None, resume=False):
+        p = registry.build("ae", 4, "gaussian", "tiny-ae", arch="duff", size=16)
+        return T.train_duff(p, "tiny-ae", x, minutes, seeded(0), "cpu", T.DuffTrainConfig(lr_final=lr_final),
+                            resume=resume, origin=origin)
+
+    out = run(**first)
+    assert out.get("warm_start") == first.get("origin")
+    assert run(**first, resume=True).get("warm_start") == first.get("origin")  # the same settings resume
+    with pytest.raises(T.TrainSettingsError, match=match):
+        run(**{**first, **then}, resume=True)
 
 
 def test_font_digits_are_mnist_style_tiles():

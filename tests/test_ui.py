@@ -1,5 +1,6 @@
 """Handler-level tests of the app (no browser): streaming frames, bad input, mask painting, explorer."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -252,3 +253,15 @@ def test_the_latent_explorer_opens_with_samples_anchors_and_a_grid():
     assert grid.shape[0] >= 5 * 32 and grid.dtype == np.uint8
     sent = [codes[5], None, None]  # "Send z" came first: the person's anchor stays
     assert E.opening(GEN, 0, 1.0, 5, sent)[2] == [codes[5], codes[1], codes[2]]
+
+
+@pytest.mark.parametrize("key", ["csgm-plateau", "iagan-sr4", "iagan-ood", "npgd-speed", "duff-relaxed", "anirudh-blind",
+                                 "anirudh-separate", "pajot-uair"])
+def test_paper_presets_quote_the_shipped_reports_numbers(key):
+    """With the committed docs/results.json every paper preset quotes our numbers; a renamed report row or
+    a moved column would fall back to "no … numbers yet" and fail here."""
+    from genprior_demo.ui.presets import PRESET_BY_KEY
+
+    cap = PRESET_BY_KEY[key].caption()
+    ours = cap.split("**Our report", 1)[1]
+    assert "yet" not in ours and re.search(r"\d+\.\d+ dB|\d+ %", ours), cap

@@ -166,6 +166,18 @@ def prior_from_state(name: str, spec: dict, sd: dict[str, torch.Tensor]) -> Gene
     return p
 
 
+def entry_spec(name: str, entry: dict) -> dict:
+    """``SPECS[name]`` with the decoder design a manifest entry was trained with (a Duff-style entry without
+    ``decoder`` is the first design)."""
+    spec = SPECS[name]
+    return {**spec, "decoder": entry.get("decoder")} if spec.get("arch") == "duff" else spec
+
+
+def prior_from_entry(name: str, entry: dict, folder: Path) -> GenerativePrior:
+    """The networks of manifest ``entry`` (sha256-checked), as trained: nothing folded, on the CPU."""
+    return prior_from_state(name, entry_spec(name, entry), load_state(Path(folder) / entry["file"], entry["sha256"]))
+
+
 @lru_cache(maxsize=8)
 def _load_cpu(name: str, manifest_path: str) -> GenerativePrior:
     manifest = read_manifest(Path(manifest_path))
@@ -174,11 +186,7 @@ def _load_cpu(name: str, manifest_path: str) -> GenerativePrior:
     if name not in manifest:
         raise CheckpointError(f"generator {name!r} has no trained checkpoint in {manifest_path}")
     entry = manifest[name]
-    sd = load_state(Path(manifest_path).parent / entry["file"], entry["sha256"])
-    spec = SPECS[name]
-    if spec.get("arch") == "duff":  # the design the checkpoint was trained with (none recorded: the first one)
-        spec = {**spec, "decoder": entry.get("decoder")}
-    p = prior_from_state(name, spec, sd)
+    p = prior_from_entry(name, entry, Path(manifest_path).parent)
     p.decoder = fold_batchnorm(p.decoder).eval().requires_grad_(False)  # same function, fewer layers
     p.meta = entry
     return p

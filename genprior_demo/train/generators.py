@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import json
 import math
 import shlex
 import sys
@@ -23,6 +24,10 @@ from .common import ema_update, save_atomic
 
 
 STATE_DIR = registry.CHECKPOINT_DIR / ".state"  # resumable training state (git-ignored)
+
+
+class TrainSettingsError(ValueError):
+    """Training settings that do not fit the generator or its saved state (the CLI prints it as a usage error)."""
 
 
 def training_data(dataset: str, data_root: str | None, seed: int, size: int = 32) -> torch.Tensor:
@@ -170,9 +175,12 @@ def _gradient_penalty(D, real, fake, g):
 
 
 def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g: torch.Generator, device,
-               cfg: DuffTrainConfig = DuffTrainConfig(), resume: bool = False, save_every: float = 120.0) -> dict:
+               cfg: DuffTrainConfig = DuffTrainConfig(), resume: bool = False, save_every: float = 120.0,
+               origin: dict | None = None) -> dict:
     """Train one Duff-style generator for ``minutes`` in total (a resumed run counts the time already spent),
-    saving its whole state to checkpoints/.state/ every ``save_every`` seconds."""
+    saving its whole state to checkpoints/.state/ every ``save_every`` seconds. ``origin``: the shipped entry a
+    warm start continues from; it is saved with the state, and a resume must match the saved run (same
+    warm start, same ``lr_final``, and for an annealed run the same ``minutes``, which fix its schedule)."""
     import copy
 
     gan = p.discriminator is not None
@@ -199,6 +207,16 @@ def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g
             ema.load_state_dict(st["ema"])
         g.set_state(st["rng"])
         it, spent = int(st["it"]), float(st["spent"])
+        saved = st.get("origin")  # states saved before 2026-12-06 carry none: runs from random weights
+        if (saved is None) != (origin is None):
+            raise TrainSettingsError(f"{state_path} holds a run {'from the shipped weights (--warm-start)' if saved else 'from random weights'}"
+                             f"; resume it {'with' if saved else 'without'} --warm-start, or delete it to start afresh")
+        origin = saved
+        if st.get("lr_final") != cfg.lr_final:
+            raise TrainSettingsError(f"{state_path} was trained with --lr-final {st.get('lr_final')}; resume with the same")
+        if cfg.lr_final is not None and abs(float(st["total"]) - 60 * minutes) > 1e-6:
+            raise TrainSettingsError(f"{state_path}'s learning rate anneals over --minutes {float(st['total']) / 60:g}; resume "
+                             "with the same (an annealed run cannot be extended)")
         print(f"resumed {name} at iteration {it} ({spent:.0f} s)", flush=True)
 
     def save_state():
@@ -206,7 +224,8 @@ def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g
         st.update({f"opt{i}": o.state_dict() for i, o in enumerate(opts)})
         if ema is not None:
             st["ema"] = ema.state_dict()
-        save_atomic({**st, "rng": g.get_state(), "it": it, "spent": spent}, state_path)
+        save_atomic({**st, "rng": g.get_state(), "it": it, "spent": spent, "origin": origin,
+                     "lr_final": cfg.lr_final, "total": 60.0 * minutes}, state_path)
 
     bs = cfg.gan_batch if gan else cfg.batch
 
@@ -263,8 +282,9 @@ def train_duff(p: GenerativePrior, name: str, x: torch.Tensor, minutes: float, g
         with torch.no_grad():
             codes = torch.cat([p.encoder(b.to(device)) for b in x[:20000].split(1000)])
         p.latent_mean, p.latent_std = codes.mean(0), codes.std(0).clamp_min(1e-3)
-    return dict(iterations=it, epochs_completed=round(it * bs * (cfg.n_critic if gan else 1) / x.shape[0], 2),
-                seconds=round(spent), recipe=str(cfg))
+    out = dict(iterations=it, epochs_completed=round(it * bs * (cfg.n_critic if gan else 1) / x.shape[0], 2),
+               seconds=round(spent), recipe=str(cfg))
+    return {**out, "warm_start": origin} if origin is not None else out
 
 
 def save_grid(p: GenerativePrior, path: Path, seed: int = 0, n: int = 64, scale: int = 4) -> None:
@@ -288,25 +308,28 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
     torch.set_flush_denormal(True)  # a saturated sigmoid's tiny gradients are denormals: 3× slower steps here
     spec = registry.SPECS[name]
     if (warm_start or lr_final is not None) and spec.get("arch") != "duff":
-        raise ValueError(f"--warm-start and --lr-final are for the Duff-style generators; {name} trains in one go")
+        raise TrainSettingsError(f"--warm-start and --lr-final are for the Duff-style generators; {name} trains in one go")
+    if lr_final is not None and spec["kind"] == "gan":
+        raise TrainSettingsError(f"--lr-final anneals the AE/VAE learning rate; {name} is a WGAN-GP (fixed Adam 1e-4)")
     torch.manual_seed(seed)  # initial weights; every data/latent draw below uses the explicit generator
     g = seeded(seed)
     p = registry.build_spec(name)
     p.to(device)
     x = training_data(spec["dataset"], data_root, seed, spec.get("size", 32))
-    before = None  # the shipped entry a warm start continues from
+    origin = None  # the shipped entry a warm start continues from (with its own origin, if it had one)
     if warm_start:
         shipped = registry.read_manifest(out_dir / "manifest.json").get(name)
         if shipped is None:
-            raise ValueError(f"--warm-start: {name} has no shipped weights in {out_dir} to start from")
-        # a resumed warm start whose first run had finished extends it: the origin is the one that run recorded
-        before = shipped.get("warm_start") if resume and "warm_start" in shipped else {
-            k: shipped[k] for k in ("sha256", "iterations", "seconds", "training_command", "quality") if k in shipped}
-        if not (resume and (STATE_DIR / f"{name}.pt").is_file()):  # else the state holds the weights
-            p = registry.prior_from_state(name, spec, registry.load_state(out_dir / shipped["file"], shipped["sha256"])).to(device)
+            raise TrainSettingsError(f"--warm-start: {name} has no shipped weights in {out_dir} to start from")
+        if json.dumps(registry.entry_spec(name, shipped).get("decoder")) != json.dumps(spec.get("decoder")):
+            raise TrainSettingsError(f"--warm-start: the shipped {name} is another decoder design than SPECS[{name!r}]")
+        origin = {k: shipped[k] for k in ("sha256", "iterations", "seconds", "training_command", "training_note",
+                                          "quality", "warm_start") if k in shipped}
+        if not (resume and (STATE_DIR / f"{name}.pt").is_file()):  # else the saved state holds the weights
+            p = registry.prior_from_entry(name, shipped, out_dir).to(device)
     if spec.get("arch") == "duff":
         cfg = DuffTrainConfig(lr_final=lr_final, vae_warmup=0 if warm_start else DuffTrainConfig.vae_warmup)
-        stats = train_duff(p, name, x, minutes, g, device, cfg, resume=resume)
+        stats = train_duff(p, name, x, minutes, g, device, cfg, resume=resume, origin=origin)
     elif resume:
         raise ValueError(f"--resume is for the Duff-style generators; {name} trains in one go")
     elif spec["kind"] == "gan":
@@ -330,7 +353,5 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
         training_command="python -m genprior_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         seed=seed, torch=torch.__version__, samples=f"{name}-samples.png", **stats,
     )
-    if before is not None:  # what this run continued from (its own iterations and seconds are in ``stats``)
-        entry["warm_start"] = before
     registry.update_manifest(name, entry, out_dir / "manifest.json")
     return entry
