@@ -68,7 +68,7 @@ def main():
             "test digits). The rule is Morozov's: each image's weight solves ‖Ax − y‖ = σ√m (τ = 1), by 8 log-bisection "
             "steps over 1e-4…1 (TV) and 1e-5…10 (Tikhonov). The fixed defaults: TV λ = 0.02, Tikhonov α = 0.01. Every "
             "column runs the app's solver settings (TV: 300 primal–dual iterations), so the columns compare ways of "
-            "choosing the weight, not solvers; the report's converged TV (3 000 iterations) is in docs/RESULTS.md. A grid edge "
+            "choosing the weight, not solvers; the report's converged TV (3 000 iterations on digits, 1 000 on Shapes) is in docs/RESULTS.md. A grid edge "
             "is flagged: Tikhonov on CS is flat in α (12.2–12.4 dB everywhere)._\n\n" + "\n".join(lines) + "\n")
     print(text)
     if not a.dry_run:

@@ -90,7 +90,8 @@ def bss_rounds(data_root: str, mixtures: int = 4, rounds: int = 100):
 
 
 def iagan_ood(data_root: str):
-    from genprior_demo.experiments.bench_quality import run, sklearn_digits
+    from genprior_demo.data import sklearn_digits
+    from genprior_demo.experiments.bench_quality import run
 
     gan = load_prior("mnist-dcgan")
     xo = sklearn_digits(10, offset=1000)

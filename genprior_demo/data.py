@@ -103,10 +103,24 @@ def font_digits(n: int, offset: int = 0) -> torch.Tensor:
 
     rows, cols = FONT_DIGITS_GRID
     if not (0 <= offset and 0 <= n and offset + n <= rows * cols):
-        raise ValueError(f"font_digits holds {rows * cols} digits; asked for {offset}…{offset + n - 1}")
+        raise ValueError(f"font_digits holds {rows * cols} digits; asked for {n} from offset {offset}")
     grid = torch.from_numpy(np.asarray(Image.open(FONT_DIGITS).convert("L"), dtype=np.float32) / 255.0)
+    if grid.shape != (rows * 32, cols * 32):
+        raise ValueError(f"{FONT_DIGITS.name} is {tuple(grid.shape)}, not the {rows}×{cols} grid of 32×32 tiles it should be")
     tiles = grid.view(rows, 32, cols, 32).permute(0, 2, 1, 3).reshape(rows * cols, 1, 32, 32)
     return tiles[offset:offset + n].clone()
+
+
+def sklearn_digits(n: int, offset: int = 0) -> torch.Tensor:
+    """Handwritten digits from another source than MNIST: scikit-learn's copy of the UCI optical digits
+    (8×8, 17 grey levels, other writers and scanner), put through MNIST's preprocessing (ink box 20×20,
+    centred by mass, 32×32), as a person's upload is. (n, 1, 32, 32)."""
+    from sklearn.datasets import load_digits
+
+    from .imaging import to_domain
+
+    imgs = load_digits().images[offset:offset + n]
+    return torch.cat([to_domain((im * (255 / 16)).astype(np.uint8), 1, 32, style="digit")[0] for im in imgs])
 
 
 SHIPPED_DIGITS = Path(__file__).resolve().parents[1] / "assets" / "mnist_test_1000-1063.png"

@@ -153,10 +153,12 @@ def test_report_section_4_runs_the_study_protocol_on_the_demos_trio(tmp_path, mo
     monkeypatch.setattr(D, "TV_ITERS", 20)
     monkeypatch.setattr("genprior_demo.generators.load_prior", lambda name: tiny_prior("vae", 4, "gaussian"))
     rep = B.Report(tmp_path / "RESULTS.md", 2, markdown=False)
-    D.exp_first_trio(2, rep, D.StudyConfig(trio=("tiny",), size=32, n_val=2, restarts=1, iters=2, grid=(-1, 0), widen=0))
-    raw = json.loads((tmp_path / "results.json").read_text())["raw"]["shapes"]
-    deconv, tomo, plus = raw.values()
-    assert "shapes+" in list(raw)[2] and "tomography" in list(raw)[1]
-    assert plus["chosen"] == deconv["chosen"]  # reused, not tuned on the out-of-distribution images
+    D.exp_demo_shapes(2, rep, D.StudyConfig(trio=("tiny",), size=32, n_val=2, restarts=1, iters=2, grid=(-1, 0), widen=0))
+    store = json.loads((tmp_path / "results.json").read_text())
+    raw, text = store["raw"]["shapes"], store["sections"]["shapes"]
+    deconv, tomo, plus = raw["deconvolution"], raw["tomography"], raw["shapes+ deconvolution"]
+    assert plus["chosen"] == deconv["chosen"]  # reused, not tuned on the out-of-distribution images:
+    plus_table = text.split("### shapes+ deconvolution", 1)[1]
+    assert plus_table.count("as tuned on the in-distribution problem") == len(plus["chosen"])
     assert len(deconv["chosen"]) == len(tomo["chosen"]) >= 6  # Tikhonov, TV, and every generative row
     assert deconv["sigma"] != tomo["sigma"]  # relative noise: each problem's own σ
