@@ -39,8 +39,8 @@ TRIO = ("shapes56-ae", "shapes56-vae", "shapes56-wgan")
 DEMO_TRIO = ("shapes-ae", "shapes-vae", "shapes-gan")  # the demo's 32×32 Shapes generators (report §4)
 SIZE = 56
 TEST_SEED, VAL_SEED = 999, 998
-TV_ITERS = 1000  # within 0.05 dB of 3 000 on validation Shapes; 300 (until 2026-12-06) was 1 dB short on
-# tomography at λ = 0.003 (`python benchmarks/probe_validation.py tv-iters`)
+TV_ITERS = 1000  # within 0.1 dB of 3 000 on validation Shapes (56×56 and 32×32, λ 0.001…0.03); 300 (the study
+# until 2026-12-06) was up to 1.2 dB short on tomography (`python benchmarks/probe_validation.py tv-iters`)
 
 
 @dataclass(frozen=True)
