@@ -146,7 +146,8 @@ class DuffDecoder(nn.Module):
     reach n). Without their global last layer, their one-channel (n/8)² start left the decoder too little
     room: the first trio (start 1, widths 64-64-32) plateaued at a projection NRMSE of 0.37–0.65 on Shapes.
     The second design (``SPECS``) starts from 64 channels and narrows as it grows (64-32-16; 141 k parameters
-    at 56×56 against 100 k): shapes56-ae 0.345, shapes56-vae 0.252 (docs/RESULTS.md §7). The first design
+    at 56×56 against 100 k): shapes56-ae 0.258, shapes56-vae 0.250, and 0.226 / 0.221 after 95 more minutes with
+    an annealed learning rate (docs/RESULTS.md §7). The first design
     stays loadable (``start_channels=1, widths=(64, 64, 32)``; a manifest entry without ``decoder``)."""
 
     def __init__(self, latent_dim: int, size: int = 56, channels: int = 1, widths=(64, 64, 32), start_channels: int = 1):
