@@ -140,7 +140,7 @@ def alternate(y: torch.Tensor, prior, z: torch.Tensor, surrogate: nn.Module, arr
         r = idx // B
         extra = {} if R == 1 else {"restarts": X.detach().view(R, B, *X.shape[1:]).transpose(0, 1), "best": r.cpu(),
                                    "restart_losses": data.detach().view(R, B).T.clone()}
-        snap = copy.deepcopy(surrogate)  # F̂ trains on
+        snap = copy.deepcopy(surrogate)  # a copy: F̂ trains on after this Step
         zk = z.detach().view(R * B, -1, z.shape[-1])  # each item's latents (one per source)
         return Step(t * (cfg.t1 + cfg.t2), X.detach()[idx], float(res[idx].mean()),
                     {"data_l1": float(data[idx[0]]), "realism": float(real.view(R, -1)[r[0], 0])},

@@ -311,13 +311,10 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
         raise TrainSettingsError(f"--warm-start and --lr-final are for the Duff-style generators; {name} trains in one go")
     if lr_final is not None and spec["kind"] == "gan":
         raise TrainSettingsError(f"--lr-final anneals the AE/VAE learning rate; {name} is a WGAN-GP (fixed Adam 1e-4)")
-    torch.manual_seed(seed)  # initial weights; every data/latent draw below uses the explicit generator
-    g = seeded(seed)
-    p = registry.build_spec(name)
-    p.to(device)
-    x = training_data(spec["dataset"], data_root, seed, spec.get("size", 32))
-    origin = None  # the shipped entry a warm start continues from (with its own origin, if it had one)
-    if warm_start:
+    if resume and spec.get("arch") != "duff":
+        raise TrainSettingsError(f"--resume is for the Duff-style generators; {name} trains in one go")
+    origin = shipped = None  # the shipped entry a warm start continues from (with its own origin, if it had one)
+    if warm_start:  # checked before the training data are loaded
         shipped = registry.read_manifest(out_dir / "manifest.json").get(name)
         if shipped is None:
             raise TrainSettingsError(f"--warm-start: {name} has no shipped weights in {out_dir} to start from")
@@ -325,13 +322,16 @@ def train(name: str, data_root: str | None, epochs: int, minutes: float, seed: i
             raise TrainSettingsError(f"--warm-start: the shipped {name} is another decoder design than SPECS[{name!r}]")
         origin = {k: shipped[k] for k in ("sha256", "iterations", "seconds", "training_command", "training_note",
                                           "quality", "warm_start") if k in shipped}
-        if not (resume and (STATE_DIR / f"{name}.pt").is_file()):  # else the saved state holds the weights
-            p = registry.prior_from_entry(name, shipped, out_dir).to(device)
+    torch.manual_seed(seed)  # initial weights; every data/latent draw below uses the explicit generator
+    g = seeded(seed)
+    p = registry.build_spec(name)
+    p.to(device)
+    x = training_data(spec["dataset"], data_root, seed, spec.get("size", 32))
+    if shipped is not None and not (resume and (STATE_DIR / f"{name}.pt").is_file()):  # else the state holds the weights
+        p = registry.prior_from_entry(name, shipped, out_dir).to(device)
     if spec.get("arch") == "duff":
         cfg = DuffTrainConfig(lr_final=lr_final, vae_warmup=0 if warm_start else DuffTrainConfig.vae_warmup)
         stats = train_duff(p, name, x, minutes, g, device, cfg, resume=resume, origin=origin)
-    elif resume:
-        raise ValueError(f"--resume is for the Duff-style generators; {name} trains in one go")
     elif spec["kind"] == "gan":
         stats = train_gan(p, x, epochs, minutes, g, device)
     else:
